@@ -1,0 +1,135 @@
+"""JSON and XML renderers. The ``stat`` envelope is added here and only here.
+
+A view's response data is the payload without ``stat``: ``{"user": {...}}`` for an item,
+``{"users": [...], "total_results": N, "links": {...}}`` for a list, ``{"err": {...}}`` for an
+error (DRF marks error responses with ``response.exception``). The renderer wraps it as
+``{"stat": "ok"|"fail", ...}``: JSON with keys sorted at every level, as Review Board does
+(spec: mechanics.md §1), and XML in Djblets' simple ``<rsp>`` format (mechanics.md §2).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from io import StringIO
+from typing import Any
+from xml.sax.saxutils import XMLGenerator
+
+from rest_framework.renderers import BaseRenderer
+
+_JSONP_CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,127}$")
+
+
+def envelope(data: Any, renderer_context: dict | None) -> dict[str, Any]:
+    """Wrap a payload in ``stat``; ``stat`` goes first so the XML form starts with it."""
+    response = (renderer_context or {}).get("response")
+    failed = bool(getattr(response, "exception", False)) or (
+        response is not None and response.status_code >= 400
+    )
+    wrapped: dict[str, Any] = {"stat": "fail" if failed else "ok"}
+    if data:
+        wrapped.update(data)
+    return wrapped
+
+
+class RBJSONRenderer(BaseRenderer):
+    """Review Board JSON: sorted keys, default separators, no charset parameter."""
+
+    media_type = "application/json"
+    format = "json"
+    charset = None
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: dict | None = None,
+    ) -> bytes:
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code in (204, 304):
+            return b""
+        body = json.dumps(envelope(data, renderer_context), sort_keys=True, ensure_ascii=True)
+        request = (renderer_context or {}).get("request")
+        callback = request.query_params.get("callback") if request is not None else None
+        if callback and _JSONP_CALLBACK.match(callback):
+            body = f"{callback}({body});"
+        return body.encode("utf-8")
+
+
+class _XMLWriter:
+    """Djblets' XML layout: one space of indent per level, dict keys in insertion order,
+    lists as ``<array><item>``, booleans as 1/0, None as an empty (indented) element, integer
+    keys as ``<int value="N">``."""
+
+    def __init__(self) -> None:
+        self.stream = StringIO()
+        self.xml = XMLGenerator(self.stream, "utf-8")
+        self.level = 0
+
+    def _indent(self) -> None:
+        self.xml.ignorableWhitespace("\n" + " " * self.level)
+
+    def _start(self, name: str, attrs: dict[str, str] | None = None) -> None:
+        if self.level:
+            self._indent()
+        self.xml.startElement(name, attrs or {})
+        self.level += 1
+
+    def _end(self, name: str, closing_indent: bool = True) -> None:
+        self.level -= 1
+        if closing_indent:
+            self._indent()
+        self.xml.endElement(name)
+
+    def _element(self, name: str, value: Any, attrs: dict[str, str] | None = None) -> None:
+        self._start(name, attrs)
+        wrote_text = self._encode(value)
+        self._end(name, closing_indent=not wrote_text)
+
+    def _encode(self, value: Any) -> bool:
+        """Write ``value``; return True if it was written as character data."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, int):
+                    self._element("int", item, {"value": str(key)})
+                else:
+                    self._element(str(key), item)
+            return False
+        if isinstance(value, list | tuple):
+            self._start("array")
+            for item in value:
+                self._element("item", item)
+            self._end("array")
+            return False
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            self.xml.characters("1" if value else "0")
+        else:
+            self.xml.characters(str(value))
+        return True
+
+    def render(self, data: dict[str, Any]) -> bytes:
+        self.xml.startDocument()
+        self._element("rsp", data)
+        self.xml.endDocument()
+        return self.stream.getvalue().encode("utf-8")
+
+
+class RBXMLRenderer(BaseRenderer):
+    """Review Board XML (``<rsp>`` root), chosen by an Accept header that prefers XML."""
+
+    media_type = "application/xml"
+    format = "xml"
+    charset = None
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: dict | None = None,
+    ) -> bytes:
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code in (204, 304):
+            return b""
+        return _XMLWriter().render(envelope(data, renderer_context))

@@ -1,0 +1,427 @@
+"""The base resource: list, item, create, update and delete written once for every resource.
+
+A resource is a DRF ``APIView`` that *declares* what it is: its name (which gives the payload
+keys, the URL segment, the vendor mimetypes and the ``uri_templates`` names), its key in the
+URL, its model and fields, its children in the URL tree, the methods its list and item URLs
+allow, and its filters. Subclasses write only what is their own: which objects a user may see
+(``get_queryset``), who may change them (``has_*_permissions``, usually a model method), and
+what a write does (``create``/``update``/``delete_object``, usually one service call).
+
+Everything else happens here, once: the ``_method`` override, the login rule, resolving and
+checking parent objects, paging, field selection, links, the vendor mimetype, ``Vary`` and
+the body-hash ETag with its 304.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db.models import Model, QuerySet
+from django.utils.cache import patch_vary_headers
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from rbapi import errors
+from rbapi.errors import WebAPIException, form_error
+from rbapi.etags import encode_etag, etag_matches, not_modified
+from rbapi.fields import Field, Output, SerializeContext
+from rbapi.links import absolute, fill_template, link
+from rbapi.negotiation import vendor_mimetype
+from rbapi.pagination import RBPagination, wants_counts_only
+from rbapi.registry import get_resource, register
+
+WRITE_METHODS = ("POST", "PUT", "DELETE")
+
+
+class WebAPIResource(APIView):
+    """Base class of every resource under ``/api/``."""
+
+    # --- declaration -------------------------------------------------------------------------
+    name: ClassVar[str] = ""
+    name_plural: ClassVar[str] = ""
+    uri_name: ClassVar[str] = ""
+    item_result_key: ClassVar[str] = ""
+    list_result_key: ClassVar[str] = ""
+    mimetype_item_resource_name: ClassVar[str] = ""
+    mimetype_list_resource_name: ClassVar[str] = ""
+    uri_object_key: ClassVar[str | None] = None
+    uri_object_key_regex: ClassVar[str] = r"[0-9]+"
+    model_object_key: ClassVar[str] = "pk"
+    model: ClassVar[type[Model] | None] = None
+    fields: ClassVar[tuple[Field, ...]] = ()
+    singleton: ClassVar[bool] = False
+    item_child_resources: ClassVar[tuple[str, ...]] = ()
+    list_child_resources: ClassVar[tuple[str, ...]] = ()
+    list_methods: ClassVar[tuple[str, ...]] = ("GET",)
+    item_methods: ClassVar[tuple[str, ...]] = ("GET",)
+    uri_template_names: ClassVar[tuple[str, ...]] = ()
+    uri_template_list_names: ClassVar[tuple[str, ...]] = ()
+    filterset_class: ClassVar[type | None] = None
+    ordering: ClassVar[tuple[str, ...]] = ()
+    list_select_related: ClassVar[tuple[str, ...]] = ()
+    list_prefetch_related: ClassVar[tuple[Any, ...]] = ()
+    # Anonymous users may use this resource even when anonymous reads are off (the session
+    # resource, which clients ask whether they are logged in).
+    anonymous_always_allowed: ClassVar[bool] = False
+
+    # --- filled in by the registry walk --------------------------------------------------------
+    parent_resource_class: ClassVar[type[WebAPIResource] | None] = None
+    attached_to_list: ClassVar[bool] = False
+    item_template: ClassVar[str | None] = None
+    list_template: ClassVar[str | None] = None
+
+    # --- per view ------------------------------------------------------------------------------
+    mode: str = "item"
+    pagination_class = RBPagination
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__ or not cls.name:
+            return
+        plural = cls.__dict__.get("name_plural") or f"{cls.name}s"
+        cls.name_plural = plural
+        cls.uri_name = cls.__dict__.get("uri_name") or (
+            cls.name if cls.singleton else plural
+        ).replace("_", "-")
+        cls.item_result_key = cls.__dict__.get("item_result_key") or cls.name
+        cls.list_result_key = cls.__dict__.get("list_result_key") or plural
+        cls.mimetype_item_resource_name = cls.__dict__.get(
+            "mimetype_item_resource_name"
+        ) or cls.name.replace("_", "-")
+        cls.mimetype_list_resource_name = cls.__dict__.get(
+            "mimetype_list_resource_name"
+        ) or plural.replace("_", "-")
+        register(cls)
+
+    # --- names ---------------------------------------------------------------------------------
+    @classmethod
+    def link_name(cls) -> str:
+        """The key under which a parent links to this resource."""
+        return cls.name if cls.singleton else cls.name_plural
+
+    def item_mimetype(self, request: Request) -> str:
+        return vendor_mimetype(self.mimetype_item_resource_name, _format(request))
+
+    def list_mimetype(self, request: Request) -> str:
+        return vendor_mimetype(self.mimetype_list_resource_name, _format(request))
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        return list(self.list_methods if self.mode == "list" else self.item_methods)
+
+    # --- request flow --------------------------------------------------------------------------
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self._apply_method_override(request)
+        if request.method not in self.allowed_methods:
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+        self.check_login(request)
+
+    @staticmethod
+    def _apply_method_override(request: Request) -> None:
+        """``POST`` with ``_method=PUT|DELETE`` is handled as that method (Review Board)."""
+        if request.method != "POST":
+            return
+        override = request.data.get("_method") or request.query_params.get("_method")
+        if override and override.upper() in ("PUT", "DELETE"):
+            request._request.method = override.upper()
+
+    def check_login(self, request: Request) -> None:
+        """Writes need a login; reads too when anonymous reads are off."""
+        if request.user.is_authenticated or self.anonymous_always_allowed:
+            return
+        if request.method in WRITE_METHODS or not settings.RBAPI_ANONYMOUS_READ:
+            raise WebAPIException(errors.NOT_LOGGED_IN)
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if self.mode == "list":
+            return self.get_list(request, **kwargs)
+        return self.get_item(request, **kwargs)
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        parent = self.get_parent_object(request, kwargs)
+        return self.create(request, parent=parent, url_kwargs=kwargs)
+
+    def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self.get_object(request, kwargs)
+        if not self.has_modify_permissions(request, obj):
+            raise self.no_access_error(request)
+        return self.update(request, obj, url_kwargs=kwargs)
+
+    def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self.get_object(request, kwargs)
+        if not self.has_delete_permissions(request, obj):
+            raise self.no_access_error(request)
+        self.delete_object(request, obj)
+        return Response(status=204)
+
+    # --- reads ---------------------------------------------------------------------------------
+    def get_item(self, request: Request, **kwargs: Any) -> Response:
+        obj = self.get_object(request, kwargs)
+        return self.item_response(request, obj, kwargs)
+
+    def get_list(self, request: Request, **kwargs: Any) -> Response:
+        parent = self.get_parent_object(request, kwargs)
+        if not self.has_list_access_permissions(request, parent):
+            raise self.no_access_error(request)
+        queryset = self.filter_queryset(
+            request, self.get_queryset(request, parent=parent, is_list=True)
+        )
+        if wants_counts_only(request):
+            return Response({"count": queryset.count()})
+        paginator = self.pagination_class()
+        page = paginator.paginate(self.optimize_queryset(queryset), request)
+        ctx = self.serialize_context(request, kwargs)
+        items = [self.serialize_object(obj, ctx) for obj in page.items]
+        links = self.get_list_links(request, ctx, parent)
+        links.update(paginator.get_links(request, page))
+        return Response({self.list_result_key: items, "total_results": page.total, "links": links})
+
+    def get_queryset(
+        self, request: Request, *, parent: Any = None, is_list: bool = False
+    ) -> QuerySet:
+        """The objects under ``parent``; for lists, only those ``request.user`` may see.
+
+        Item lookups get every object under the parent and then ``has_access_permissions``
+        decides, so a hidden object answers 101/103 as in Review Board, not 100.
+        """
+        assert self.model is not None, f"{type(self).__name__} declares no model"
+        return self.model._default_manager.all()
+
+    def optimize_queryset(self, queryset: QuerySet) -> QuerySet:
+        """Apply the declared joins and prefetches so a page costs a constant number of
+        queries whatever its size."""
+        if self.list_select_related:
+            queryset = queryset.select_related(*self.list_select_related)
+        if self.list_prefetch_related:
+            queryset = queryset.prefetch_related(*self.list_prefetch_related)
+        return queryset
+
+    def filter_queryset(self, request: Request, queryset: QuerySet) -> QuerySet:
+        if self.filterset_class is not None:
+            filterset = self.filterset_class(
+                request.query_params, queryset=queryset, request=request
+            )
+            if not filterset.is_valid():
+                raise form_error(
+                    {
+                        name: [str(msg) for msg in messages]
+                        for name, messages in filterset.errors.items()
+                    }
+                )
+            queryset = filterset.qs
+        if self.ordering:
+            queryset = queryset.order_by(*self.ordering)
+        return queryset
+
+    def get_object(self, request: Request, url_kwargs: dict[str, Any]) -> Any:
+        """The object the URL names, after its parents, with read access checked. Cached per
+        request, so children resolving the same parent pay for it once."""
+        cache: dict = request.__dict__.setdefault("_rbapi_objects", {})
+        cache_key = (self.name, self.uri_object_key and url_kwargs.get(self.uri_object_key))
+        if cache_key not in cache:
+            parent = self.get_parent_object(request, url_kwargs)
+            obj = self.lookup_object(request, url_kwargs, parent)
+            if not self.has_access_permissions(request, obj):
+                raise self.no_access_error(request)
+            cache[cache_key] = obj
+        return cache[cache_key]
+
+    def lookup_object(self, request: Request, url_kwargs: dict[str, Any], parent: Any) -> Any:
+        queryset = self.get_queryset(request, parent=parent, is_list=False)
+        try:
+            return queryset.get(**{self.model_object_key: url_kwargs[self.uri_object_key]})
+        except (queryset.model.DoesNotExist, ValueError):
+            raise WebAPIException(errors.DOES_NOT_EXIST) from None
+
+    def get_parent_object(self, request: Request, url_kwargs: dict[str, Any]) -> Any:
+        parent = self.parent_resource_class
+        if parent is None or parent.name == "root":
+            return None
+        parent_resource = get_resource(parent.name)
+        if self.attached_to_list:
+            return parent_resource.get_parent_object(request, url_kwargs)
+        return parent_resource.get_object(request, url_kwargs)
+
+    # --- permissions ---------------------------------------------------------------------------
+    def has_access_permissions(self, request: Request, obj: Any) -> bool:
+        checker = getattr(obj, "is_accessible_by", None)
+        return checker(request.user) if checker else True
+
+    def has_list_access_permissions(self, request: Request, parent: Any) -> bool:
+        return True
+
+    def has_modify_permissions(self, request: Request, obj: Any) -> bool:
+        checker = getattr(obj, "is_mutable_by", None)
+        return checker(request.user) if checker else request.user.is_superuser
+
+    def has_delete_permissions(self, request: Request, obj: Any) -> bool:
+        return self.has_modify_permissions(request, obj)
+
+    @staticmethod
+    def no_access_error(request: Request) -> WebAPIException:
+        """Anonymous -> 103, logged in -> 101 (Review Board's ``get_no_access_error``)."""
+        if request.user.is_authenticated:
+            return WebAPIException(errors.PERMISSION_DENIED)
+        return WebAPIException(errors.NOT_LOGGED_IN)
+
+    # --- writes (resources that allow them override these) -------------------------------------
+    def create(self, request: Request, *, parent: Any, url_kwargs: dict[str, Any]) -> Response:
+        raise MethodNotAllowed(request.method)
+
+    def update(self, request: Request, obj: Any, *, url_kwargs: dict[str, Any]) -> Response:
+        raise MethodNotAllowed(request.method)
+
+    def delete_object(self, request: Request, obj: Any) -> None:
+        raise MethodNotAllowed(request.method)
+
+    def item_response(
+        self,
+        request: Request,
+        obj: Any,
+        url_kwargs: dict[str, Any],
+        *,
+        status: int = 200,
+        location: bool = False,
+    ) -> Response:
+        """The canonical item representation, as every read and write returns it."""
+        ctx = self.serialize_context(request, url_kwargs)
+        headers = {"Location": self.object_href(obj, ctx)} if location else None
+        return Response(
+            {self.item_result_key: self.serialize_object(obj, ctx)}, status=status, headers=headers
+        )
+
+    # --- serialisation -------------------------------------------------------------------------
+    def serialize_context(self, request: Request, url_kwargs: dict[str, Any]) -> SerializeContext:
+        return SerializeContext.from_request(request, url_kwargs)
+
+    def serialize_object(self, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
+        out = Output()
+        for field in self.fields:
+            field.serialize(self, obj, ctx, out)
+        out.data.update(out.text_blocks)
+        links = self.get_links(obj, ctx, out)
+        if ctx.only_links is not None:
+            links = {name: value for name, value in links.items() if name in ctx.only_links}
+        if links or ctx.only_links is None or ctx.only_links:
+            out.data["links"] = links
+        if out.expanded:
+            out.data["_expanded"] = out.expanded
+        return out.data
+
+    def object_url_kwargs(self, obj: Any) -> dict[str, Any]:
+        """The URL placeholders this object fills (its key, and its parents' if known)."""
+        kwargs: dict[str, Any] = {}
+        parent = self.parent_of(obj)
+        if parent is not None and self.parent_resource_class is not None:
+            kwargs.update(get_resource(self.parent_resource_class.name).object_url_kwargs(parent))
+        if self.uri_object_key:
+            kwargs[self.uri_object_key] = self.object_key(obj)
+        return kwargs
+
+    def parent_of(self, obj: Any) -> Any:
+        """The parent object of ``obj``, where the object knows it (None otherwise)."""
+        return None
+
+    def object_key(self, obj: Any) -> Any:
+        return getattr(obj, self.model_object_key)
+
+    def object_href(self, obj: Any, ctx: SerializeContext) -> str:
+        kwargs = {**ctx.url_kwargs, **self.object_url_kwargs(obj)}
+        return absolute(ctx.request, fill_template(self.item_template, kwargs))
+
+    def object_link(self, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
+        """A titled GET link to ``obj``, as related objects are linked."""
+        return link(self.object_href(obj, ctx), "GET", self.get_link_title(obj))
+
+    def get_link_title(self, obj: Any) -> str:
+        return str(obj)
+
+    def get_links(self, obj: Any, ctx: SerializeContext, out: Output) -> dict[str, Any]:
+        href = self.object_href(obj, ctx)
+        links: dict[str, Any] = {"self": link(href)}
+        if "PUT" in self.item_methods:
+            links["update"] = link(href, "PUT")
+        if "DELETE" in self.item_methods:
+            links["delete"] = link(href, "DELETE")
+        for child_name in self.item_child_resources:
+            child = get_resource(child_name)
+            child_href = href + child.uri_name + "/"
+            if not child.singleton and ctx.expand & {child.name, child.link_name()}:
+                self._expand_child(child, obj, child_href, ctx, out)
+            else:
+                links[child.link_name()] = link(child_href)
+        links.update(out.links)
+        links.update(self.get_related_links(obj, ctx))
+        return links
+
+    def _expand_child(
+        self, child: WebAPIResource, obj: Any, child_href: str, ctx: SerializeContext, out: Output
+    ) -> None:
+        key = child.link_name()
+        nested = ctx.nested({child.name, key})
+        queryset = child.optimize_queryset(
+            child.filter_queryset(
+                ctx.request, child.get_queryset(ctx.request, parent=obj, is_list=True)
+            )
+        )
+        out.data[key] = [child.serialize_object(item, nested) for item in queryset]
+        out.expanded[key] = {
+            "item_mimetype": child.item_mimetype(ctx.request),
+            "list_mimetype": child.list_mimetype(ctx.request),
+            "list_url": child_href,
+        }
+
+    def get_related_links(self, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
+        return {}
+
+    def get_list_links(
+        self, request: Request, ctx: SerializeContext, parent: Any
+    ) -> dict[str, Any]:
+        list_path = fill_template(self.list_template, {**ctx.url_kwargs})
+        links: dict[str, Any] = {"self": link(request.build_absolute_uri())}
+        if "POST" in self.list_methods:
+            links["create"] = link(absolute(request, list_path), "POST")
+        for child_name in self.list_child_resources:
+            child = get_resource(child_name)
+            links[child.link_name()] = link(absolute(request, list_path + child.uri_name + "/"))
+        return links
+
+    # --- response finishing --------------------------------------------------------------------
+    def get_etag(self, request: Request, response: Response) -> str:
+        """The ETag of a successful GET: by default the SHA-256 of the body."""
+        return encode_etag(response.content)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response):
+            if getattr(response, "exception", False) or response.status_code >= 400:
+                response.content_type = vendor_mimetype("error", _format(request))
+            elif self.mode == "list" and request.method == "GET":
+                response.content_type = self.list_mimetype(request)
+                response["Item-Content-Type"] = self.item_mimetype(request)
+            else:
+                response.content_type = self.item_mimetype(request)
+        if response.status_code != 405 and response.has_header("Allow"):
+            # DRF announces Allow on every response; Review Board only on a 405.
+            del response["Allow"]
+        patch_vary_headers(response, ("Accept", "Cookie", "Authorization"))
+        if (
+            request.method == "GET"
+            and isinstance(response, Response)
+            and 200 <= response.status_code < 300
+        ):
+            response.render()
+            etag = self.get_etag(request, response)
+            response["ETag"] = etag
+            if etag_matches(request, etag):
+                return not_modified(response, etag)
+        return response
+
+
+def _format(request: Request) -> str:
+    renderer = getattr(request, "accepted_renderer", None)
+    return getattr(renderer, "format", "json")

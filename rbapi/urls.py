@@ -1,0 +1,21 @@
+"""Mounts ``/api/`` once, from the resource registry: one route per resource list or item,
+then a catch-all that answers error 100 for anything else under ``/api/``."""
+
+from django.urls import re_path
+
+from rbapi import api  # noqa: F401  (registers every resource)
+from rbapi.registry import build_tree
+from rbapi.views import UnknownResourceView
+
+urlpatterns = [
+    re_path(
+        route.regex,
+        route.resource.as_view(mode=route.mode),
+        name=f"{route.resource.name}-{route.mode}",
+    )
+    for route in build_tree()
+]
+urlpatterns.append(re_path(r"^api/.*$", UnknownResourceView.as_view(), name="api-unknown"))
+
+handler404 = "rbapi.views.not_found"
+handler500 = "rbapi.views.server_error"

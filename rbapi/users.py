@@ -1,0 +1,186 @@
+"""``/api/users/`` and ``/api/users/{username}/``.
+
+Anyone may list and read users; names and e-mail show only to logged-in viewers and never,
+except to the user and staff, for a private profile. Admins (``auth.add_user``) create users;
+a user, or an admin, edits their own names and e-mail (spec: resources.md §7).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.validators import RegexValidator
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import is_profile_visible
+from rbapi import errors
+from rbapi.errors import WebAPIException, form_error
+from rbapi.fields import Field, SerializeContext
+from rbapi.filters import boolean, filterset, text
+from rbapi.parsers import parse_bool
+from rbapi.resources import WebAPIResource
+
+User = get_user_model()
+
+USERNAME_REGEX = r"[A-Za-z0-9@._\-'+]+"
+PRIVATE_FIELDS = ("first_name", "last_name", "fullname", "email")
+USERNAME_TAKEN = "A user with the requested username already exists."
+
+
+def avatar_urls(user: AbstractBaseUser) -> dict[str, str]:
+    """Gravatar URLs at 1x, 2x and 3x of 48 pixels, as Review Board's default avatar service."""
+    digest = hashlib.md5(
+        (user.email or "").strip().lower().encode("utf-8"), usedforsecurity=False
+    ).hexdigest()
+    base = f"https://secure.gravatar.com/avatar/{digest}"
+    return {f"{scale}x": f"{base}?s={48 * scale}&d=mm" for scale in (1, 2, 3)}
+
+
+def _search(queryset: QuerySet, value: str, request: Request) -> QuerySet:
+    """``q``: usernames starting with the value, or names of users whose profile the viewer
+    may see (so a private profile cannot be found by its name)."""
+    query = Q(username__istartswith=value)
+    viewer = request.user
+    if viewer.is_authenticated:
+        names = Q(first_name__istartswith=value) | Q(last_name__istartswith=value)
+        if not viewer.is_staff:
+            names &= Q(rb_profile__isnull=True) | Q(rb_profile__is_private=False)
+        query |= names
+    return queryset.filter(query)
+
+
+UserFilterSet = filterset(
+    User,
+    {
+        "q": text(_search),
+        # Accepted for compatibility; ``q`` already searches first and last names.
+        "fullname": boolean(lambda queryset, value, request: queryset),
+    },
+)
+
+
+class UserCreateInput(serializers.Serializer):
+    username = serializers.CharField(
+        max_length=150,
+        validators=[RegexValidator(f"^{USERNAME_REGEX}$", "This is not a valid username")],
+    )
+    password = serializers.CharField(trim_whitespace=False)
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class UserUpdateInput(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class UserResource(WebAPIResource):
+    name = "user"
+    model = User
+    uri_object_key = "username"
+    uri_object_key_regex = USERNAME_REGEX
+    model_object_key = "username"
+    list_methods = ("GET", "POST")
+    item_methods = ("GET", "PUT")
+    fields = (
+        Field("id"),
+        Field("username"),
+        Field("first_name"),
+        Field("last_name"),
+        Field("fullname"),
+        Field("email"),
+        Field("url"),
+        Field("is_active"),
+        Field("avatar_url"),
+        Field("avatar_urls"),
+        Field("avatar_html"),
+    )
+    filterset_class = UserFilterSet
+    ordering = ("username",)
+    list_select_related = ("rb_profile",)
+
+    def get_queryset(
+        self, request: Request, *, parent: Any = None, is_list: bool = False
+    ) -> QuerySet:
+        queryset = User.objects.all()
+        if is_list and not parse_bool(request.query_params.get("include-inactive", "")):
+            queryset = queryset.filter(is_active=True)
+        return queryset
+
+    def get_link_title(self, obj: AbstractBaseUser) -> str:
+        return obj.get_username()
+
+    # --- fields --------------------------------------------------------------------------------
+    def serialize_fullname_field(self, obj: Any, ctx: SerializeContext) -> str:
+        return obj.get_full_name()
+
+    def serialize_url_field(self, obj: Any, ctx: SerializeContext) -> str:
+        return f"/users/{obj.get_username()}/"
+
+    def serialize_avatar_url_field(self, obj: Any, ctx: SerializeContext) -> str:
+        return avatar_urls(obj)["1x"]
+
+    def serialize_avatar_urls_field(self, obj: Any, ctx: SerializeContext) -> dict[str, str]:
+        return avatar_urls(obj)
+
+    def serialize_avatar_html_field(self, obj: Any, ctx: SerializeContext) -> None:
+        return None
+
+    def serialize_object(self, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
+        data = super().serialize_object(obj, ctx)
+        if not is_profile_visible(obj, ctx.request.user):
+            for name in PRIVATE_FIELDS:
+                data.pop(name, None)
+        return data
+
+    # --- permissions ---------------------------------------------------------------------------
+    def has_modify_permissions(self, request: Request, obj: Any) -> bool:
+        user = request.user
+        return user.is_authenticated and (
+            user.pk == obj.pk or user.is_superuser or user.has_perm("auth.change_user")
+        )
+
+    # --- writes --------------------------------------------------------------------------------
+    def create(self, request: Request, *, parent: Any, url_kwargs: dict[str, Any]) -> Response:
+        if not request.user.has_perm("auth.add_user"):
+            raise WebAPIException(
+                errors.PERMISSION_DENIED, "You do not have permission to create users."
+            )
+        form = UserCreateInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        values = form.validated_data
+        if User.objects.filter(username=values["username"]).exists():
+            raise form_error({"username": [USERNAME_TAKEN]})
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    username=values["username"],
+                    password=values["password"],
+                    email=values["email"],
+                    first_name=values.get("first_name", ""),
+                    last_name=values.get("last_name", ""),
+                )
+        except IntegrityError:
+            raise form_error({"username": [USERNAME_TAKEN]}) from None
+        return self.item_response(request, user, url_kwargs, status=201)
+
+    def update(self, request: Request, obj: Any, *, url_kwargs: dict[str, Any]) -> Response:
+        form = UserUpdateInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        changed = [
+            name for name in ("first_name", "last_name", "email") if name in form.validated_data
+        ]
+        for name in changed:
+            setattr(obj, name, form.validated_data[name])
+        if changed:
+            obj.save(update_fields=changed)
+        return self.item_response(request, obj, url_kwargs)

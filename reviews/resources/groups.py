@@ -1,0 +1,188 @@
+"""``/api/groups/`` (review groups) and ``/api/groups/{group_name}/users/`` (their members).
+
+Invite-only groups are seen only by their members and superusers; hidden groups are left out
+of lists unless ``show-invisible=1``. Admins create, edit and delete groups (a taken name is
+error 223) and manage members; anyone may join or leave a group that is not invite-only
+(spec: resources.md §7).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from rbapi import errors
+from rbapi.errors import WebAPIException
+from rbapi.extra_data import apply_extra_data_changes
+from rbapi.fields import ExtraDataField, Field, SerializeContext
+from rbapi.filters import boolean, filterset, text
+from rbapi.parsers import parse_bool
+from rbapi.resources import WebAPIResource
+from rbapi.users import UserResource
+from reviews.models import GROUP_NAME_REGEX, Group
+
+User = get_user_model()
+
+
+def _search(queryset: QuerySet, value: str, request: Request) -> QuerySet:
+    """``q``: group names starting with the value (and display names with ``displayname=1``)."""
+    query = queryset.filter(name__istartswith=value)
+    if parse_bool(request.query_params.get("displayname", "")):
+        query = query | queryset.filter(display_name__istartswith=value)
+    return query
+
+
+GroupFilterSet = filterset(
+    Group,
+    {
+        "q": text(_search),
+        "invite-only": boolean(
+            lambda queryset, value, request: queryset.filter(invite_only=value)
+        ),
+    },
+)
+
+
+class RBBooleanField(serializers.Field):
+    """A Review Board boolean form value (``1``/``true`` in any case)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        return parse_bool(data)
+
+    def to_representation(self, value: bool) -> bool:
+        return bool(value)
+
+
+class GroupInput(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=64,
+        validators=[RegexValidator(f"^{GROUP_NAME_REGEX}$", "This is not a valid group name")],
+    )
+    display_name = serializers.CharField(max_length=64)
+    mailing_list = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    visible = RBBooleanField(required=False)
+    invite_only = RBBooleanField(required=False)
+
+
+class GroupResource(WebAPIResource):
+    name = "group"
+    mimetype_item_resource_name = "review-group"
+    mimetype_list_resource_name = "review-groups"
+    model = Group
+    uri_object_key = "group_name"
+    uri_object_key_regex = GROUP_NAME_REGEX
+    model_object_key = "name"
+    list_methods = ("GET", "POST")
+    item_methods = ("GET", "PUT", "DELETE")
+    item_child_resources = ("review_group_user",)
+    fields = (
+        Field("id"),
+        Field("name"),
+        Field("display_name"),
+        Field("mailing_list"),
+        Field("url"),
+        Field("absolute_url"),
+        Field("visible"),
+        Field("invite_only"),
+        ExtraDataField(),
+    )
+    filterset_class = GroupFilterSet
+    ordering = ("name",)
+
+    def get_queryset(
+        self, request: Request, *, parent: Any = None, is_list: bool = False
+    ) -> QuerySet:
+        if not is_list:
+            return Group.objects.all()
+        visible_only = not parse_bool(request.query_params.get("show-invisible", ""))
+        return Group.objects.accessible(request.user, visible_only=visible_only)
+
+    def serialize_url_field(self, obj: Group, ctx: SerializeContext) -> str:
+        return f"/groups/{obj.name}/"
+
+    def serialize_absolute_url_field(self, obj: Group, ctx: SerializeContext) -> str:
+        return ctx.request.build_absolute_uri(f"/groups/{obj.name}/")
+
+    def has_delete_permissions(self, request: Request, obj: Group) -> bool:
+        return obj.is_deletable_by(request.user)
+
+    def create(self, request: Request, *, parent: Any, url_kwargs: dict[str, Any]) -> Response:
+        user = request.user
+        if not (user.is_superuser or user.has_perm("reviews.add_group")):
+            raise self.no_access_error(request)
+        form = GroupInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        group = Group(**form.validated_data)
+        group.extra_data = apply_extra_data_changes({}, request.data)
+        self._save(group)
+        return self.item_response(request, group, url_kwargs, status=201)
+
+    def update(self, request: Request, obj: Group, *, url_kwargs: dict[str, Any]) -> Response:
+        form = GroupInput(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        for name, value in form.validated_data.items():
+            setattr(obj, name, value)
+        obj.extra_data = apply_extra_data_changes(obj.extra_data, request.data)
+        self._save(obj)
+        return self.item_response(request, obj, url_kwargs)
+
+    @staticmethod
+    def _save(group: Group) -> None:
+        conflict = Group.objects.filter(name=group.name).exclude(pk=group.pk).exists()
+        if conflict:
+            raise WebAPIException(errors.GROUP_ALREADY_EXISTS)
+        try:
+            with transaction.atomic():
+                group.save()
+        except IntegrityError:
+            raise WebAPIException(errors.GROUP_ALREADY_EXISTS) from None
+
+    def delete_object(self, request: Request, obj: Group) -> None:
+        obj.delete()
+
+
+class ReviewGroupUserResource(UserResource):
+    """A member of a review group: a user, linked under the group."""
+
+    name = "review_group_user"
+    uri_name = "users"
+    item_result_key = "user"
+    list_result_key = "users"
+    list_methods = ("GET", "POST")
+    item_methods = ("GET", "DELETE")
+    filterset_class = None
+
+    def get_queryset(
+        self, request: Request, *, parent: Any = None, is_list: bool = False
+    ) -> QuerySet:
+        return parent.users.all()
+
+    def create(self, request: Request, *, parent: Group, url_kwargs: dict[str, Any]) -> Response:
+        username = request.data.get("username")
+        if not username:
+            raise WebAPIException(
+                errors.INVALID_FORM_DATA, fields={"username": ["This field is required"]}
+            )
+        try:
+            member = User.objects.get(username=username)
+        except User.DoesNotExist:
+            raise WebAPIException(errors.INVALID_USER) from None
+        if not parent.is_membership_mutable_by(request.user, member):
+            raise self.no_access_error(request)
+        parent.users.add(member)
+        return self.item_response(request, member, url_kwargs, status=201)
+
+    def has_delete_permissions(self, request: Request, obj: Any) -> bool:
+        group = self.get_parent_object(request, self.kwargs)
+        return group.is_membership_mutable_by(request.user, obj)
+
+    def delete_object(self, request: Request, obj: Any) -> None:
+        group = self.get_parent_object(request, self.kwargs)
+        group.users.remove(obj)
