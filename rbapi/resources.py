@@ -63,7 +63,7 @@ class WebAPIResource(APIView):
     ordering: ClassVar[tuple[str, ...]] = ()
     list_select_related: ClassVar[tuple[str, ...]] = ()
     list_prefetch_related: ClassVar[tuple[Any, ...]] = ()
-    # Anonymous users may use this resource even when anonymous reads are off (the session
+    # Anonymous users may read this resource even when anonymous reads are off (the session
     # resource, which clients ask whether they are logged in).
     anonymous_always_allowed: ClassVar[bool] = False
 
@@ -131,9 +131,11 @@ class WebAPIResource(APIView):
 
     def check_login(self, request: Request) -> None:
         """Writes need a login; reads too when anonymous reads are off."""
-        if request.user.is_authenticated or self.anonymous_always_allowed:
+        if request.user.is_authenticated:
             return
-        if request.method in WRITE_METHODS or not settings.RBAPI_ANONYMOUS_READ:
+        if request.method in WRITE_METHODS:
+            raise WebAPIException(errors.NOT_LOGGED_IN)
+        if not settings.RBAPI_ANONYMOUS_READ and not self.anonymous_always_allowed:
             raise WebAPIException(errors.NOT_LOGGED_IN)
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Fidelity loop: serve rbapi on a throw-away SQLite database, load the reference data set with
+# the shared seed.py, replay the 54 capture.py cases and compare them with the golden
+# transcripts of Review Board 8.1 (compare.py prints "N/54 differ").
+#
+# Usage: scripts/fidelity.sh [OUT_DIR]
+#   OUT_DIR          where capture.py writes NNN-*.txt + all.json
+#                    (default $RBAPI_FIDELITY_OUT or /tmp/rbapi-fidelity-out)
+# Environment:
+#   PORT             port on 127.0.0.1 for gunicorn (default 9000); must be free
+#   RBAPI_SHARED     the shared reference directory (default <repo>/../shared)
+#   RBAPI_FIDELITY_KEEP=1  keep the temporary database directory
+#   PYTHON3          interpreter for the shared stdlib-only tools (default python3)
+#
+# seed.py stops with "seed step failed" at the first resource rbapi does not serve yet; this is
+# tolerated and the loop goes on. The exit status is compare.py's (0 = no difference).
+set -uo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "$0")" && pwd)"
+REPO_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+SHARED="${RBAPI_SHARED:-$SCRIPT_DIR/../../shared}"
+if [ ! -d "$SHARED" ]; then
+  echo "fidelity: shared directory not found: $SHARED (set RBAPI_SHARED)" >&2
+  exit 2
+fi
+SHARED="$(cd "$SHARED" && pwd)"
+TOOLS="$SHARED/tools/refserver"
+GOLDEN="$SHARED/spec/golden"
+PORT="${PORT:-9000}"
+BASE_URL="http://127.0.0.1:$PORT"
+PY3="${PYTHON3:-python3}"
+OUT_DIR="${1:-${RBAPI_FIDELITY_OUT:-/tmp/rbapi-fidelity-out}}"
+
+for f in "$TOOLS/seed.py" "$TOOLS/capture.py" "$TOOLS/compare.py" "$GOLDEN/all.json"; do
+  [ -e "$f" ] || { echo "fidelity: missing $f" >&2; exit 2; }
+done
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "fidelity: port $PORT is already in use; set PORT to a free port" >&2
+  exit 2
+fi
+
+WORK="$(mktemp -d /tmp/rbapi-fidelity.XXXXXX)"
+GUNICORN_PID=""
+
+cleanup() {
+  if [ -n "$GUNICORN_PID" ] && kill -0 "$GUNICORN_PID" 2>/dev/null; then
+    kill -TERM "$GUNICORN_PID" 2>/dev/null
+    for _ in $(seq 1 50); do
+      kill -0 "$GUNICORN_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$GUNICORN_PID" 2>/dev/null
+    wait "$GUNICORN_PID" 2>/dev/null
+  fi
+  if [ "${RBAPI_FIDELITY_KEEP:-0}" = 1 ]; then
+    echo "fidelity: kept $WORK (database, gunicorn.log, seed git repo)"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+export DATABASE_URL="sqlite:///$WORK/fidelity.sqlite3"
+export RBAPI_SITE_URL="http://127.0.0.1/"
+export RBAPI_ADMINS="admin:admin@example.com"
+export RBAPI_DEMO_USERNAME="${RBAPI_DEMO_USERNAME:-admin}"
+export RBAPI_DEMO_PASSWORD="${RBAPI_DEMO_PASSWORD:-admin}"
+
+cd "$REPO_DIR"
+echo "== migrate ($DATABASE_URL)"
+.venv/bin/python manage.py migrate --noinput >"$WORK/migrate.log" 2>&1 \
+  || { cat "$WORK/migrate.log" >&2; echo "fidelity: migrate failed" >&2; exit 2; }
+.venv/bin/python manage.py rbapi_demo_user || { echo "fidelity: demo user failed" >&2; exit 2; }
+
+echo "== gunicorn on $BASE_URL"
+.venv/bin/gunicorn rbapi.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 \
+  >"$WORK/gunicorn.log" 2>&1 &
+GUNICORN_PID=$!
+
+ready=0
+for _ in $(seq 1 150); do
+  if ! kill -0 "$GUNICORN_PID" 2>/dev/null; then
+    break
+  fi
+  if curl -fsS -o /dev/null --max-time 2 "$BASE_URL/api/info/" 2>/dev/null; then
+    ready=1
+    break
+  fi
+  sleep 0.2
+done
+if [ "$ready" != 1 ]; then
+  echo "fidelity: rbapi did not answer $BASE_URL/api/info/" >&2
+  tail -n 40 "$WORK/gunicorn.log" >&2
+  exit 2
+fi
+
+echo "== seed"
+# seed.py (re)builds REF_DIR/gitrepo even with --no-repository: give it the temporary
+# directory so it never touches the reference server's own ref dir.
+if ! "$PY3" "$TOOLS/seed.py" "$BASE_URL" "$WORK" --no-repository; then
+  echo "fidelity: seeding stopped early (resources not served yet); going on"
+fi
+
+echo "== capture -> $OUT_DIR"
+rm -rf "$OUT_DIR"
+"$PY3" "$TOOLS/capture.py" "$BASE_URL" "$OUT_DIR" \
+  || { echo "fidelity: capture failed" >&2; exit 2; }
+
+echo "== compare $GOLDEN $OUT_DIR"
+"$PY3" "$TOOLS/compare.py" "$GOLDEN" "$OUT_DIR"
+status=$?
+exit "$status"
