@@ -24,6 +24,7 @@ class UnknownResourceView(WebAPIResource):
     item_methods = ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.format_kwarg = None
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
             request
         )

@@ -66,7 +66,7 @@ def logged_in_client(user) -> Client:
 
 
 @pytest.fixture
-def admin_client(admin) -> Client:  # noqa: F811 - pytest-django's admin_client is replaced
+def admin_client(admin) -> Client:
     return logged_in_client(admin)
 
 

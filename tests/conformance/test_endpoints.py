@@ -1,0 +1,163 @@
+"""Conformance tables over every endpoint in the registry.
+
+Each route (a resource's list or item URL) is checked for what every Review Board resource
+shares: the envelope, the vendor mimetype, ETag -> 304, 405 with Allow for what it does not
+allow, paging caps and 105 on bad paging values, and never a 500 on hostile input. A new
+resource joins these tables by adding its sample URL values to ``SAMPLE_KWARGS``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from rbapi.registry import build_tree
+from reviews.models import Group, Repository
+
+from ..conftest import assert_error, assert_ok, make_user
+
+SAMPLE_KWARGS = {"username": "doc", "group_name": "devs", "repository_id": "{repository_id}"}
+ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")
+ROUTES = build_tree()
+
+
+@pytest.fixture
+def world(db):
+    admin = make_user("admin", superuser=True)
+    doc = make_user("doc")
+    group = Group.objects.create(name="devs", display_name="Developers")
+    group.users.add(doc)
+    repo = Repository.objects.create(name="localgit", path="/srv/git")
+    client = Client()
+    client.force_login(admin)
+    return {"client": client, "repository_id": repo.pk}
+
+
+def url_of(route, world) -> str:
+    kwargs = {key: str(value).format(**world) for key, value in SAMPLE_KWARGS.items()}
+    return route.template.format(**kwargs)
+
+
+def route_id(route) -> str:
+    return f"{route.resource.name}-{route.mode}"
+
+
+def mimetype_of(route) -> str:
+    resource = route.resource
+    name = (
+        resource.mimetype_list_resource_name
+        if route.mode == "list"
+        else resource.mimetype_item_resource_name
+    )
+    return f"application/vnd.reviewboard.org.{name}+json"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+def test_get_envelope_mimetype_and_etag(route, world):
+    client = world["client"]
+    url = url_of(route, world)
+    response = client.get(url)
+    body = assert_ok(response)
+    assert response["Content-Type"] == mimetype_of(route)
+    assert "charset" not in response["Content-Type"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    if route.mode == "list":
+        assert response["Item-Content-Type"].startswith("application/vnd.reviewboard.org.")
+        assert route.resource.list_result_key in body and "total_results" in body
+        assert body["links"]["self"]["href"] == f"http://testserver{url}"
+    keys = set(body) - {"stat", "links", "total_results", "count"}
+    # RBTools needs exactly one payload key (the root alone has none and is typed by mimetype).
+    assert len(keys) == 1 or route.resource.name == "root"
+    etag = response["ETag"]
+    assert len(etag) == 64 and '"' not in etag
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("route", "method"),
+    [
+        (route, method)
+        for route in ROUTES
+        for method in ALL_METHODS
+        if method
+        not in (
+            route.resource.list_methods if route.mode == "list" else route.resource.item_methods
+        )
+    ],
+    ids=lambda value: route_id(value) if hasattr(value, "mode") else value,
+)
+def test_disallowed_methods_are_405_with_allow(route, method, world):
+    response = world["client"].generic(method, url_of(route, world))
+    allowed = route.resource.list_methods if route.mode == "list" else route.resource.item_methods
+    assert response.status_code == 405
+    assert response["Allow"] == ", ".join(allowed)
+    if method != "HEAD":
+        assert_error(response, 405, 900)
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.mode == "list"], ids=route_id)
+def test_lists_page_and_reject_bad_paging(route, world):
+    client = world["client"]
+    url = url_of(route, world)
+    body = assert_ok(client.get(url + "?max-results=100000"))
+    assert len(body[route.resource.list_result_key]) <= 200
+    fields = assert_error(client.get(url + "?max-results=abc"), 400, 105)["fields"]
+    assert fields == {"max-results": ['"abc" is not an integer']}
+    count = assert_ok(client.get(url + "?counts-only=1"))
+    assert set(count) == {"count", "stat"} and count["count"] == body["total_results"]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+@pytest.mark.parametrize(
+    "query",
+    [
+        "expand=%00%ff&only-fields=%c3%28",
+        "start=-1&max-results=-5",
+        "force-text-type=%e2%82",
+        "include-text-types=raw,html,plain,markdown",
+        "callback=%3Cscript%3E",
+        "q=%00",
+    ],
+)
+def test_hostile_queries_never_500(route, query, world):
+    response = world["client"].get(f"{url_of(route, world)}?{query}")
+    assert response.status_code in (200, 400)
+    assert response["Content-Type"].startswith("application/vnd.reviewboard.org.")
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", "{bad json"),
+        ("application/json", "[1, 2]"),
+        ("multipart/form-data; boundary=x", "--x\r\nbroken"),
+        ("application/x-www-form-urlencoded", "a=%zz&extra_data:json=nope"),
+        ("text/plain", "hello"),
+    ],
+)
+def test_hostile_bodies_never_500(route, content_type, body, world):
+    for method in ("POST", "PUT"):
+        response = world["client"].generic(
+            method, url_of(route, world), body, content_type=content_type
+        )
+        assert response.status_code < 500, response.content
+        assert response["Content-Type"].startswith("application/vnd.reviewboard.org.")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/nosuch",
+        "/api/nosuch/",
+        "/api/users/doc/bogus/",
+        "/api/review-requests/x/",
+        "/api/groups/devs/users/doc/x/",
+        "/api",
+        "/nothing-here/",
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE"])
+def test_unknown_urls_are_error_100(url, method, world):
+    response = world["client"].generic(method, url)
+    assert_error(response, 404, 100)
