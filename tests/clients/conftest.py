@@ -6,9 +6,10 @@ no ``.reviewboardrc``, cookie jar or API cache of the developer's leaks in or ou
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.request import install_opener
 
 import pytest
 
@@ -52,7 +53,7 @@ def repository(transactional_db: Any) -> Repository:
 
 
 @pytest.fixture
-def rb_client(live_server: Any, tmp_path: Path) -> Callable[..., Any]:
+def rb_client(live_server: Any) -> Iterator[Callable[..., Any]]:
     """Build an RBTools ``RBClient`` for the live server: no HTTP cache, cookies in memory
     unless ``cookie_file`` is given."""
     from rbtools.api.client import RBClient
@@ -65,4 +66,6 @@ def rb_client(live_server: Any, tmp_path: Path) -> Callable[..., Any]:
             kwargs.setdefault("save_cookies", False)
         return RBClient(live_server.url + "/", username=username, password=password, **kwargs)
 
-    return build
+    yield build
+    # RBTools installs its opener process-wide; leave urllib as we found it.
+    install_opener(None)

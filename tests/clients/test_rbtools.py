@@ -29,6 +29,8 @@ from rbtools.api.resource import (
     RepositoryListResource,
     ReviewGroupItemResource,
     ReviewGroupListResource,
+    ReviewGroupUserItemResource,
+    ReviewGroupUserListResource,
     RootResource,
     UserItemResource,
     UserListResource,
@@ -172,9 +174,11 @@ def test_groups_and_members(people: dict[str, Any], rb_client: Callable[..., Any
     assert devs.invite_only is False
     assert devs.visible is True
 
-    # The group's review_group_users link became a method.
+    # The group's review_group_users link became a method, typed by the review-group-user(s)
+    # mimetypes.
     members = devs.get_review_group_users()
-    assert isinstance(members, UserListResource)
+    assert isinstance(members, ReviewGroupUserListResource)
+    assert all(isinstance(member, ReviewGroupUserItemResource) for member in members)
     assert members.total_results == 2
     assert usernames(members) == ["doc", "grumpy"]
 
@@ -192,7 +196,7 @@ def test_admin_creates_group_and_adds_member(
     members = qa.get_review_group_users()
     assert members.total_results == 0
     added = members.create(username="doc")
-    assert isinstance(added, UserItemResource)
+    assert isinstance(added, ReviewGroupUserItemResource)
     assert added.username == "doc"
 
     # What the client reads back, and what the database holds.
