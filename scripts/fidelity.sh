@@ -10,6 +10,10 @@
 #   PORT             port on 127.0.0.1 for gunicorn (default 9000); must be free
 #   RBAPI_SHARED     the shared reference directory (default <repo>/../shared)
 #   RBAPI_FIDELITY_KEEP=1  keep the temporary database directory
+#   RBAPI_FIDELITY_SITE_URL  RBAPI_SITE_URL for the server (default http://127.0.0.1/; the
+#                    golden site.url is the server's own base URL, i.e. http://127.0.0.1:$PORT/,
+#                    which an empty value also gives)
+#   RBAPI_FIDELITY_ALIGN_IDS=0  do not reserve user id 2 (see below)
 #   PYTHON3          interpreter for the shared stdlib-only tools (default python3)
 #
 # seed.py stops with "seed step failed" at the first resource rbapi does not serve yet; this is
@@ -64,7 +68,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 export DATABASE_URL="sqlite:///$WORK/fidelity.sqlite3"
-export RBAPI_SITE_URL="http://127.0.0.1/"
+export RBAPI_SITE_URL="${RBAPI_FIDELITY_SITE_URL-http://127.0.0.1/}"
 export RBAPI_ADMINS="admin:admin@example.com"
 export RBAPI_DEMO_USERNAME="${RBAPI_DEMO_USERNAME:-admin}"
 export RBAPI_DEMO_PASSWORD="${RBAPI_DEMO_PASSWORD:-admin}"
@@ -74,6 +78,19 @@ echo "== migrate ($DATABASE_URL)"
 .venv/bin/python manage.py migrate --noinput >"$WORK/migrate.log" 2>&1 \
   || { cat "$WORK/migrate.log" >&2; echo "fidelity: migrate failed" >&2; exit 2; }
 .venv/bin/python manage.py rbapi_demo_user || { echo "fidelity: demo user failed" >&2; exit 2; }
+if [ "${RBAPI_FIDELITY_ALIGN_IDS:-1}" = 1 ]; then
+  # The original's Power Pack creates user id 2 (powerpack-docconverter) at install time, so
+  # doc and grumpy are ids 3 and 4 there. rbapi has no such user (deliberately); burn id 2
+  # with a throw-away user (SQLite AUTOINCREMENT never reuses it) so the seeded ids match.
+  .venv/bin/python manage.py shell -c '
+from django.contrib.auth import get_user_model
+User = get_user_model()
+user = User.objects.create_user("fidelity-placeholder")
+assert user.pk == 2, user.pk
+user.delete()
+' >"$WORK/align-ids.log" 2>&1 \
+    || { cat "$WORK/align-ids.log" >&2; echo "fidelity: could not reserve user id 2" >&2; exit 2; }
+fi
 
 echo "== gunicorn on $BASE_URL"
 .venv/bin/gunicorn rbapi.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 \
