@@ -55,6 +55,10 @@ def to_webapi_exception(exc: Exception, context: dict) -> WebAPIException | None
     """Translate any exception into the Review Board error it stands for."""
     if isinstance(exc, WebAPIException):
         return exc
+    webapi_error = getattr(exc, "webapi_error", None)
+    if webapi_error is not None:
+        # Domain errors (reviews.errors) name the API error they become.
+        return WebAPIException(webapi_error, getattr(exc, "message", str(exc)))
     if isinstance(exc, drf.MethodNotAllowed):
         view = context.get("view")
         allowed = ", ".join(getattr(view, "allowed_methods", []) or [])

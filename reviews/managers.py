@@ -69,3 +69,44 @@ class RepositoryQuerySet(models.QuerySet):
         if not show_archived:
             queryset = queryset.filter(archived=False)
         return queryset
+
+
+class ReviewRequestQuerySet(models.QuerySet):
+    def accessible(
+        self, user: AbstractBaseUser | AnonymousUser, *, show_all_unpublished: bool = False
+    ) -> ReviewRequestQuerySet:
+        """Review requests ``user`` may see in lists, the SQL form of
+        ``ReviewRequest.is_accessible_by``: public ones (and the user's own unpublished
+        ones), of active submitters, passing the private repository and invite-only group
+        rules for everyone but superusers (spec: resources.md §1, Permissions)."""
+        from reviews.models import Group, Repository
+
+        queryset = self.filter(submitter__is_active=True)
+        if not show_all_unpublished:
+            published = Q(public=True)
+            if user.is_authenticated:
+                published |= Q(submitter=user.pk)
+            queryset = queryset.filter(published)
+        if user.is_superuser:
+            return queryset
+        repositories = Repository.objects.accessible(user, visible_only=False, show_archived=True)
+        groups = Group.objects.accessible(user, visible_only=False)
+        target_groups = self.model.target_groups.through.objects.filter(
+            reviewrequest_id=OuterRef("pk")
+        )
+        repository_ok = Q(repository__isnull=True) | Q(repository__in=repositories.values("pk"))
+        groups_ok = ~Q(Exists(target_groups)) | Q(
+            Exists(target_groups.filter(group__in=groups.values("pk")))
+        )
+        if user.is_authenticated:
+            groups_ok |= Q(
+                Exists(
+                    self.model.target_people.through.objects.filter(
+                        reviewrequest_id=OuterRef("pk"), user_id=user.pk
+                    )
+                )
+            )
+        acl = repository_ok & groups_ok
+        if user.is_authenticated:
+            acl |= Q(submitter=user.pk)
+        return queryset.filter(acl)

@@ -11,8 +11,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
-from reviews.managers import GroupQuerySet, RepositoryQuerySet
+from reviews.managers import GroupQuerySet, RepositoryQuerySet, ReviewRequestQuerySet
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -111,3 +112,153 @@ class Repository(models.Model):
     def path_lookup(value: str) -> Q:
         """Match a repository by name, path or mirror path, as review-request creation does."""
         return Q(name=value) | Q(path=value) | Q(mirror_path=value)
+
+
+class ReviewRequestFields(models.Model):
+    """The fields a review request and its draft share: the draft edits them, publishing
+    copies them over."""
+
+    summary = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    description_rich_text = models.BooleanField(default=False)
+    testing_done = models.TextField(blank=True)
+    testing_done_rich_text = models.BooleanField(default=False)
+    branch = models.CharField(max_length=300, blank=True)
+    bugs_closed = models.CharField(max_length=300, blank=True)
+    # NULL, not '', means "no commit": the API sends null and the per-repository uniqueness
+    # constraint must not see two empty commit IDs as a clash.
+    commit_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    target_people = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    target_groups = models.ManyToManyField(Group, blank=True, related_name="+")
+    depends_on = models.ManyToManyField("reviews.ReviewRequest", blank=True, related_name="+")
+    extra_data = models.JSONField(default=dict, blank=True)
+    last_updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def get_bugs(self) -> list[str]:
+        """``bugs_closed`` as served: de-duplicated, numeric order when all are numbers."""
+        return sort_bugs(self.bugs_closed)
+
+
+def sort_bugs(raw: str) -> list[str]:
+    bugs = {bug.strip().lstrip("#") for bug in raw.replace(" ", ",").split(",")}
+    bugs.discard("")
+    if all(bug.isdigit() for bug in bugs):
+        return sorted(bugs, key=int)
+    return sorted(bugs)
+
+
+class ReviewRequest(ReviewRequestFields):
+    """A change up for review. Private until its first publish; closed as submitted or
+    discarded, and reopened."""
+
+    PENDING, SUBMITTED, DISCARDED = "P", "S", "D"
+    STATUSES = {PENDING: "pending", SUBMITTED: "submitted", DISCARDED: "discarded"}
+
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_requests"
+    )
+    status = models.CharField(
+        max_length=1, default=PENDING, choices=[(code, name) for code, name in STATUSES.items()]
+    )
+    public = models.BooleanField(default=False)
+    changenum = models.PositiveIntegerField(null=True, blank=True)
+    repository = models.ForeignKey(
+        Repository, on_delete=models.PROTECT, null=True, blank=True, related_name="review_requests"
+    )
+    time_added = models.DateTimeField(default=timezone.now)
+    shipit_count = models.IntegerField(default=0)
+    issue_open_count = models.IntegerField(default=0)
+    issue_resolved_count = models.IntegerField(default=0)
+    issue_dropped_count = models.IntegerField(default=0)
+    issue_verifying_count = models.IntegerField(default=0)
+
+    objects = ReviewRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-last_updated", "-pk")
+        permissions = [
+            ("can_change_status", "Can change status"),
+            ("can_edit_reviewrequest", "Can edit review request"),
+            ("can_submit_as_another_user", "Can submit as another user"),
+        ]
+        constraints = [
+            # One commit is reviewed once per repository (Review Board's 204/227).
+            models.UniqueConstraint(
+                fields=("repository", "commit_id"),
+                condition=Q(commit_id__isnull=False),
+                name="unique_commit_id_per_repository",
+            ),
+        ]
+        indexes = [models.Index(fields=("status", "public", "-last_updated"))]
+
+    def __str__(self) -> str:
+        return self.summary or "(no summary)"
+
+    @property
+    def display_id(self) -> int:
+        return self.pk
+
+    @property
+    def status_name(self) -> str:
+        return self.STATUSES[self.status]
+
+    def is_mutable_by(self, user: AnyUser) -> bool:
+        """The submitter, or a holder of ``reviews.can_edit_reviewrequest``."""
+        return user.is_authenticated and (
+            user.pk == self.submitter_id or user.has_perm("reviews.can_edit_reviewrequest")
+        )
+
+    def is_status_mutable_by(self, user: AnyUser) -> bool:
+        """The submitter, or a holder of ``reviews.can_change_status``."""
+        return user.is_authenticated and (
+            user.pk == self.submitter_id or user.has_perm("reviews.can_change_status")
+        )
+
+    def is_accessible_by(self, user: AnyUser) -> bool:
+        """Review Board's rule: the submitter always; otherwise it must be public (or
+        editable by the user), its repository accessible, and the user a target person, or
+        no target groups, or one accessible target group."""
+        if user.is_authenticated and (user.pk == self.submitter_id or user.is_superuser):
+            return True
+        if not self.public and not self.is_mutable_by(user):
+            return False
+        if self.repository_id is not None and not self.repository.is_accessible_by(user):
+            return False
+        if user.is_authenticated and self.target_people.filter(pk=user.pk).exists():
+            return True
+        groups = list(self.target_groups.all())
+        return not groups or any(group.is_accessible_by(user) for group in groups)
+
+
+class ReviewRequestDraft(ReviewRequestFields):
+    """The unpublished edits of a review request; at most one per review request."""
+
+    review_request = models.OneToOneField(
+        ReviewRequest, on_delete=models.CASCADE, related_name="draft"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    changedesc = models.OneToOneField(
+        "changes.ChangeDescription",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="draft",
+    )
+
+    def __str__(self) -> str:
+        return self.summary or "(no summary)"
+
+    def is_accessible_by(self, user: AnyUser) -> bool:
+        return self.review_request.is_mutable_by(user)
+
+    def is_mutable_by(self, user: AnyUser) -> bool:
+        return self.review_request.is_mutable_by(user)

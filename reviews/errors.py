@@ -1,0 +1,49 @@
+"""Domain errors of the review workflow. Each names the web API error it becomes; the one
+exception handler in ``rbapi.exceptions`` does the mapping, with the message prefixes Review
+Board uses (spec: resources.md §0)."""
+
+from __future__ import annotations
+
+from rbapi import errors
+
+
+class ReviewWorkflowError(Exception):
+    """Base class: ``webapi_error`` and ``prefix`` say how the API reports it."""
+
+    webapi_error = errors.INVALID_FORM_DATA
+    prefix = ""
+
+    @property
+    def message(self) -> str:
+        return f"{self.prefix}{self}"
+
+
+class PublishError(ReviewWorkflowError):
+    webapi_error = errors.PUBLISH_ERROR
+    prefix = "Error publishing: "
+
+
+class NothingToPublishError(ReviewWorkflowError):
+    webapi_error = errors.NOTHING_TO_PUBLISH
+
+    @property
+    def message(self) -> str:
+        return errors.NOTHING_TO_PUBLISH.msg
+
+
+class CloseError(ReviewWorkflowError):
+    webapi_error = errors.CLOSE_ERROR
+    prefix = "Error closing the review request: "
+
+
+class ReopenError(ReviewWorkflowError):
+    webapi_error = errors.REOPEN_ERROR
+    prefix = "Error reopening the review request: "
+
+
+class CommitIdInUseError(ReviewWorkflowError):
+    webapi_error = errors.CHANGE_NUMBER_IN_USE
+
+    @property
+    def message(self) -> str:
+        return errors.CHANGE_NUMBER_IN_USE.msg
