@@ -127,9 +127,6 @@ CORS_EXPOSE_HEADERS = ["ETag", "Item-Content-Type", "Retry-After", "Location"]
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
-if env_bool("RBAPI_FAST_PASSWORD_HASHER", False):
-    # For test runs only: real deployments keep Django's slow, safe default.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -31,23 +31,22 @@ class UnknownResourceView(WebAPIResource):
         raise WebAPIException(errors.DOES_NOT_EXIST)
 
 
-def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: a crash that escaped DRF still answers with an error envelope."""
+def _error_response(request: HttpRequest, error: errors.WebAPIError) -> HttpResponse:
+    """An error envelope rendered outside DRF, in the format the Accept header asks for."""
     fmt = requested_format(request.META.get("HTTP_ACCEPT", ""))
     renderer = RBXMLRenderer() if fmt == "xml" else RBJSONRenderer()
-    response = HttpResponse(status=500, content_type=vendor_mimetype("error", fmt))
+    response = HttpResponse(status=error.http_status, content_type=vendor_mimetype("error", fmt))
     response.content = renderer.render(
-        WebAPIException(errors.SERVER_ERROR).payload(), renderer_context={"response": response}
+        WebAPIException(error).payload(), renderer_context={"response": response}
     )
     return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a crash that escaped DRF still answers with an error envelope."""
+    return _error_response(request, errors.SERVER_ERROR)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler404`` for URLs outside ``/api/``: the same envelope, error 100."""
-    fmt = requested_format(request.META.get("HTTP_ACCEPT", ""))
-    renderer = RBXMLRenderer() if fmt == "xml" else RBJSONRenderer()
-    response = HttpResponse(status=404, content_type=vendor_mimetype("error", fmt))
-    response.content = renderer.render(
-        WebAPIException(errors.DOES_NOT_EXIST).payload(), renderer_context={"response": response}
-    )
-    return response
+    return _error_response(request, errors.DOES_NOT_EXIST)
