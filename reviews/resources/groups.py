@@ -23,6 +23,7 @@ from rbapi.errors import WebAPIException
 from rbapi.extra_data import apply_extra_data_changes
 from rbapi.fields import ExtraDataField, Field, SerializeContext
 from rbapi.filters import boolean, filterset, text
+from rbapi.inputs import RBBooleanField
 from rbapi.parsers import parse_bool
 from rbapi.resources import WebAPIResource
 from rbapi.users import UserResource
@@ -48,16 +49,6 @@ GroupFilterSet = filterset(
         ),
     },
 )
-
-
-class RBBooleanField(serializers.Field):
-    """A Review Board boolean form value (``1``/``true`` in any case)."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        return parse_bool(data)
-
-    def to_representation(self, value: bool) -> bool:
-        return bool(value)
 
 
 class GroupInput(serializers.Serializer):
