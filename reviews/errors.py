@@ -12,9 +12,13 @@ class ReviewWorkflowError(Exception):
 
     webapi_error = errors.INVALID_FORM_DATA
     prefix = ""
+    # Errors whose API message is always the table's text, whatever the detail.
+    uses_table_message = False
 
     @property
     def message(self) -> str:
+        if self.uses_table_message:
+            return self.webapi_error.msg
         return f"{self.prefix}{self}"
 
 
@@ -25,10 +29,7 @@ class PublishError(ReviewWorkflowError):
 
 class NothingToPublishError(ReviewWorkflowError):
     webapi_error = errors.NOTHING_TO_PUBLISH
-
-    @property
-    def message(self) -> str:
-        return errors.NOTHING_TO_PUBLISH.msg
+    uses_table_message = True
 
 
 class CloseError(ReviewWorkflowError):
@@ -43,7 +44,4 @@ class ReopenError(ReviewWorkflowError):
 
 class CommitIdInUseError(ReviewWorkflowError):
     webapi_error = errors.CHANGE_NUMBER_IN_USE
-
-    @property
-    def message(self) -> str:
-        return errors.CHANGE_NUMBER_IN_USE.msg
+    uses_table_message = True

@@ -88,3 +88,18 @@ def test_validation_messages_use_review_board_words():
 
 def test_unknown_exceptions_are_not_claimed():
     assert to_webapi_exception(RuntimeError("boom"), {}) is None
+
+
+def test_domain_errors_map_once_with_their_prefixes():
+    from reviews.errors import CommitIdInUseError, NothingToPublishError, PublishError
+
+    exc = to_webapi_exception(PublishError("The draft must have a summary."), {})
+    assert (exc.error.code, exc.error.http_status, exc.error.msg) == (
+        225,
+        500,
+        "Error publishing: The draft must have a summary.",
+    )
+    exc = to_webapi_exception(NothingToPublishError(), {})
+    assert (exc.error.code, exc.error.msg) == (211, errors.NOTHING_TO_PUBLISH.msg)
+    exc = to_webapi_exception(CommitIdInUseError("abc"), {})
+    assert (exc.error.code, exc.error.http_status) == (204, 409)
