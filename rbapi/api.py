@@ -1,4 +1,11 @@
 """Imports every resource module so that each registers itself in the resource registry."""
 
+from changes import resources as change_resources  # noqa: F401
 from rbapi import info, root, session, users  # noqa: F401
-from reviews.resources import groups, repositories  # noqa: F401
+from reviews.resources import (  # noqa: F401
+    drafts,
+    groups,
+    last_update,
+    repositories,
+    review_requests,
+)

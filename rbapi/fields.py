@@ -81,14 +81,14 @@ class SerializeContext:
 
         force = option("force-text-type")
         if force is not None and force not in TEXT_TYPES:
-            raise form_error({"force-text-type": [_choice_message(force, TEXT_TYPES)]})
+            raise form_error({"force-text-type": [choice_message(force, TEXT_TYPES)]})
         include = set(_names(option("include-text-types")) or ())
         if option("include-raw-text-fields") in ("1", "true", "True"):
             include.add("raw")
         unknown = include - {"raw", *TEXT_TYPES}
         if unknown:
             raise form_error(
-                {"include-text-types": [_choice_message(sorted(unknown)[0], ("raw", *TEXT_TYPES))]}
+                {"include-text-types": [choice_message(sorted(unknown)[0], ("raw", *TEXT_TYPES))]}
             )
         return cls(
             request=request,
@@ -108,7 +108,7 @@ class SerializeContext:
         return self.only_fields is None or name in self.only_fields
 
 
-def _choice_message(value: str, choices: tuple[str, ...] | list[str]) -> str:
+def choice_message(value: str, choices: tuple[str, ...] | list[str]) -> str:
     valid = ", ".join(f'"{choice}"' for choice in choices)
     return f'"{value}" is not a valid value. Valid values are: {valid}'
 
@@ -276,7 +276,7 @@ def apply_text_type(obj: Any, name: str, data: Any, *, source: str | None = None
     if requested is None and "text_type" in data and type_name != "text_type":
         requested = data.get("text_type")
     if requested is not None and requested not in STORED_TEXT_TYPES:
-        raise form_error({type_name: [_choice_message(requested, STORED_TEXT_TYPES)]})
+        raise form_error({type_name: [choice_message(requested, STORED_TEXT_TYPES)]})
     changed: list[str] = []
     old_rich = bool(getattr(obj, rich_attr))
     new_rich = old_rich if requested is None else requested == "markdown"

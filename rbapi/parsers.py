@@ -11,9 +11,11 @@ many list fields are comma-separated strings.
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
+import dateutil.parser
 from django.http import QueryDict
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
@@ -35,6 +37,19 @@ def parse_int(name: str, value: str) -> int:
         raise WebAPIException(
             INVALID_FORM_DATA, fields={name: [f'"{value}" is not an integer']}
         ) from None
+
+
+def parse_datetime(name: str, value: str) -> datetime.datetime:
+    """An ISO 8601 date or datetime (naive values are UTC, the server's zone), or 105."""
+    try:
+        parsed = dateutil.parser.isoparse(str(value).strip())
+    except (ValueError, OverflowError):
+        raise WebAPIException(
+            INVALID_FORM_DATA, fields={name: [f'"{value}" is not a valid date/time']}
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed
 
 
 def parse_comma_list(value: str) -> list[str]:

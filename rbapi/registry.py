@@ -126,10 +126,6 @@ def uri_templates() -> dict[str, str]:
 
 # alias -> the registered name whose template it repeats
 _ALIASES: dict[str, str] = {
-    "change": "review_request_change",
-    "changes": "review_request_changes",
-    "draft": "review_request_draft",
-    "last_update": "review_request_last_update",
     "status_update": "review_request_status_update",
     "status_updates": "review_request_status_updates",
     "reply": "review_reply",

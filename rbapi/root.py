@@ -26,6 +26,7 @@ class RootResource(WebAPIResource):
         "group",
         "info",
         "repository",
+        "review_request",
         "session",
         "user",
     )

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from reviews.managers import GroupQuerySet, RepositoryQuerySet, ReviewRequestQuerySet
 
@@ -130,7 +131,10 @@ class ReviewRequestFields(models.Model):
     commit_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     target_people = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     target_groups = models.ManyToManyField(Group, blank=True, related_name="+")
-    depends_on = models.ManyToManyField("reviews.ReviewRequest", blank=True, related_name="+")
+    # The reverse of a review request's depends_on is what it blocks.
+    depends_on = models.ManyToManyField(
+        "reviews.ReviewRequest", blank=True, related_name="%(class)s_blocks"
+    )
     extra_data = models.JSONField(default=dict, blank=True)
     last_updated = models.DateTimeField(default=timezone.now)
 
@@ -202,6 +206,47 @@ class ReviewRequest(ReviewRequestFields):
         return self.pk
 
     @property
+    def blocks(self):
+        """The review requests that depend on this one."""
+        return self.reviewrequest_blocks
+
+    @cached_property
+    def close_change(self):
+        """The public change description that closed this request, if it is closed."""
+        if self.status == self.PENDING:
+            return None
+        latest = next((change for change in self.changedescs.all() if change.public), None)
+        if latest is not None and "status" in latest.fields_changed:
+            return latest
+        return None
+
+    @property
+    def close_description(self) -> str | None:
+        """None while pending; the closing text (or '') once submitted or discarded."""
+        if self.status == self.PENDING:
+            return None
+        return self.close_change.text if self.close_change else ""
+
+    @property
+    def close_description_rich_text(self) -> bool:
+        return bool(self.close_change and self.close_change.rich_text)
+
+    @property
+    def approval_failure(self) -> str | None:
+        """Why the request is not approved: Review Board's default rule."""
+        if self.shipit_count <= 0:
+            return 'The review request has not been marked "Ship It!"'
+        if self.issue_open_count:
+            return "The review request has open issues."
+        if self.issue_verifying_count:
+            return "The review request has unverified issues."
+        return None
+
+    @property
+    def approved(self) -> bool:
+        return self.approval_failure is None
+
+    @property
     def status_name(self) -> str:
         return self.STATUSES[self.status]
 
@@ -256,6 +301,15 @@ class ReviewRequestDraft(ReviewRequestFields):
 
     def __str__(self) -> str:
         return self.summary or "(no summary)"
+
+    @property
+    def changedescription(self) -> str:
+        """The pending change description's text ('' for a never-published request)."""
+        return self.changedesc.text if self.changedesc else ""
+
+    @property
+    def changedescription_rich_text(self) -> bool:
+        return bool(self.changedesc and self.changedesc.rich_text)
 
     def is_accessible_by(self, user: AnyUser) -> bool:
         return self.review_request.is_mutable_by(user)

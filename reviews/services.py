@@ -42,7 +42,7 @@ def _copy_lists(source: ReviewRequestFields, target: ReviewRequestFields) -> Non
         getattr(target, name).set(getattr(source, name).all())
 
 
-def _commit_id_taken(
+def commit_id_taken(
     repository: Repository | None, commit_id: str | None, exclude_pk: int | None = None
 ) -> bool:
     if not commit_id:
@@ -66,7 +66,7 @@ def review_request_create(
 ) -> ReviewRequest:
     """A new, unpublished review request and its draft (Review Board always makes one)."""
     with transaction.atomic():
-        if _commit_id_taken(repository, commit_id):
+        if commit_id_taken(repository, commit_id):
             raise CommitIdInUseError(commit_id)
         try:
             with transaction.atomic():
@@ -254,3 +254,37 @@ def review_request_reopen(
         locked.last_updated = now
         locked.save()
         return locked
+
+
+def draft_update(
+    *,
+    draft: ReviewRequestDraft,
+    values: dict[str, Any],
+    lists: dict[str, list],
+    changedesc: dict[str, Any] | None = None,
+) -> None:
+    """Store already-validated draft edits in one transaction and bump ``last_updated``.
+
+    ``values`` are plain fields, ``lists`` replace whole relations (target_people,
+    target_groups, depends_on), ``changedesc`` sets the pending change description's text.
+    """
+    with transaction.atomic():
+        for name, value in values.items():
+            setattr(draft, name, value)
+        draft.last_updated = timezone.now()
+        draft.save()
+        for name, items in lists.items():
+            getattr(draft, name).set(items)
+        if changedesc and draft.changedesc is not None:
+            for name, value in changedesc.items():
+                setattr(draft.changedesc, name, value)
+            draft.changedesc.save()
+
+
+def draft_discard(*, draft: ReviewRequestDraft) -> None:
+    """Throw a draft (and its pending change description) away."""
+    with transaction.atomic():
+        changedesc = draft.changedesc
+        draft.delete()
+        if changedesc is not None and not changedesc.public:
+            changedesc.delete()

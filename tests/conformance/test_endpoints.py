@@ -13,10 +13,17 @@ from django.test import Client
 
 from rbapi.registry import build_tree
 from reviews.models import Group, Repository
+from reviews.services import draft_get_or_create, review_request_create, review_request_publish
 
 from ..conftest import assert_error, assert_ok, make_user
 
-SAMPLE_KWARGS = {"username": "doc", "group_name": "devs", "repository_id": "{repository_id}"}
+SAMPLE_KWARGS = {
+    "username": "doc",
+    "group_name": "devs",
+    "repository_id": "{repository_id}",
+    "review_request_id": "{review_request_id}",
+    "change_id": "{change_id}",
+}
 ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")
 ROUTES = build_tree()
 
@@ -28,9 +35,26 @@ def world(db):
     group = Group.objects.create(name="devs", display_name="Developers")
     group.users.add(doc)
     repo = Repository.objects.create(name="localgit", path="/srv/git")
+    review_request = review_request_create(submitter=admin, repository=repo)
+    draft = review_request.draft
+    draft.summary, draft.description = "Conformance", "Every endpoint."
+    draft.save()
+    draft.target_people.set([doc])
+    review_request_publish(review_request=review_request, user=admin)
+    draft = draft_get_or_create(review_request=review_request)
+    draft.summary = "Conformance (v2)"
+    draft.save()
+    review_request_publish(review_request=review_request, user=admin)
+    change = review_request.changedescs.get()
+    draft_get_or_create(review_request=review_request)
     client = Client()
     client.force_login(admin)
-    return {"client": client, "repository_id": repo.pk}
+    return {
+        "client": client,
+        "repository_id": repo.pk,
+        "review_request_id": review_request.pk,
+        "change_id": change.pk,
+    }
 
 
 def url_of(route, world) -> str:

@@ -9,10 +9,12 @@ from ..conftest import assert_error, assert_ok
 pytestmark = pytest.mark.django_db
 
 BASE = "http://testserver"
+RR = f"{BASE}/api/review-requests/{{review_request_id}}/"
 
 CAPABILITIES = {
     "authentication": {"client_web_login": False},
     "extra_data": {"json_patching": True},
+    "review_requests": {"commit_ids": True, "trivial_publish": True},
     "text": {"can_include_raw_values": True, "markdown": True, "per_field_text_types": True},
 }
 PRODUCT = {"is_release": True, "name": "Review Board", "package_version": "8.1", "version": "8.1"}
@@ -39,6 +41,7 @@ def test_root(anon_client):
                 ("groups", "groups/"),
                 ("info", "info/"),
                 ("repositories", "repositories/"),
+                ("review_requests", "review-requests/"),
                 ("session", "session/"),
                 ("users", "users/"),
             ]
@@ -52,6 +55,16 @@ def test_root(anon_client):
         "repository": f"{BASE}/api/repositories/{{repository_id}}/",
         "review_group_user": f"{BASE}/api/groups/{{group_name}}/users/{{username}}/",
         "review_group_users": f"{BASE}/api/groups/{{group_name}}/users/",
+        "review_request": f"{BASE}/api/review-requests/{{review_request_id}}/",
+        "review_requests": f"{BASE}/api/review-requests/",
+        "change": f"{RR}changes/{{change_id}}/",
+        "changes": f"{RR}changes/",
+        "review_request_change": f"{RR}changes/{{change_id}}/",
+        "review_request_changes": f"{RR}changes/",
+        "draft": f"{RR}draft/",
+        "review_request_draft": f"{RR}draft/",
+        "last_update": f"{RR}last-update/",
+        "review_request_last_update": f"{RR}last-update/",
         "root": f"{BASE}/api/",
         "session": f"{BASE}/api/session/",
         "user": f"{BASE}/api/users/{{username}}/",

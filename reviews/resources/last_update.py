@@ -1,0 +1,67 @@
+"""``/api/review-requests/{review_request_id}/last-update/``: what changed last, publicly.
+
+Clients poll it, so its ETag is cheap and exact: SHA-256 of ``"<timestamp>:<pk>"`` of the
+winning update, compared before anything is serialised (spec: resources.md §6). Drafts never
+show here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from rbapi.etags import encode_etag, etag_matches, not_modified
+from rbapi.fields import format_datetime
+from rbapi.registry import get_resource
+from rbapi.resources import WebAPIResource
+from reviews.models import ReviewRequest
+
+SUMMARIES = {
+    ReviewRequest.PENDING: "Review request updated",
+    ReviewRequest.SUBMITTED: "Review request completed",
+    ReviewRequest.DISCARDED: "Review request discarded",
+}
+
+
+def last_update_of(review_request: ReviewRequest) -> dict[str, Any]:
+    """The latest public update: its type, summary, time, author and the object's pk."""
+    latest_change = review_request.changedescs.filter(public=True).select_related("user").first()
+    user = latest_change.user if latest_change and latest_change.user else review_request.submitter
+    return {
+        "type": "review-request",
+        "summary": SUMMARIES[review_request.status],
+        "timestamp": review_request.last_updated,
+        "user": user,
+        "pk": review_request.pk,
+    }
+
+
+class LastUpdateResource(WebAPIResource):
+    name = "last_update"
+    singleton = True
+    uri_template_names = ("last_update", "review_request_last_update")
+
+    def get_item(self, request: Request, **kwargs: Any) -> Response:
+        review_request = self.get_parent_object(request, kwargs)
+        update = last_update_of(review_request)
+        etag = encode_etag(f"{update['timestamp'].isoformat()}:{update['pk']}")
+        if etag_matches(request, etag):
+            # Pollers get their answer without the payload being built.
+            return not_modified(Response(), etag)
+        request._rbapi_etag = etag
+        ctx = self.serialize_context(request, kwargs)
+        return Response(
+            {
+                "last_update": {
+                    "summary": update["summary"],
+                    "timestamp": format_datetime(update["timestamp"]),
+                    "type": update["type"],
+                    "user": get_resource("user").serialize_object(update["user"], ctx),
+                }
+            }
+        )
+
+    def get_etag(self, request: Request, response: Response) -> str:
+        return getattr(request, "_rbapi_etag", None) or super().get_etag(request, response)
