@@ -157,11 +157,8 @@ class DraftInput:
             self.errors["changedescription"] = [NEW_REQUEST_CHANGEDESC]
             return
         probe = type("Probe", (), {"text": changedesc.text, "rich_text": changedesc.rich_text})()
-        data = {
-            key.replace("changedescription", "text"): value
-            for key, value in self.data.items()
-            if key.startswith("changedescription")
-        }
+        renamed = {"changedescription": "text", "changedescription_text_type": "text_type"}
+        data = {renamed[key]: value for key, value in self.data.items() if key in renamed}
         try:
             changed = apply_text_type(probe, "text", data)
         except WebAPIException as exc:
