@@ -352,7 +352,7 @@ class WebAPIResource(APIView):
         for child_name in self.item_child_resources:
             child = get_resource(child_name)
             child_href = href + child.uri_name + "/"
-            if not child.singleton and ctx.expand & {child.name, child.link_name()}:
+            if ctx.expand & {child.name, child.link_name()}:
                 self._expand_child(child, obj, child_href, ctx, out)
             else:
                 links[child.link_name()] = link(child_href)
@@ -363,6 +363,8 @@ class WebAPIResource(APIView):
     def _expand_child(
         self, child: WebAPIResource, obj: Any, child_href: str, ctx: SerializeContext, out: Output
     ) -> None:
+        """Put a child's objects in place of its link. A singleton child expands to a list of
+        its zero or one object, as Review Board sends it (``rbt status`` reads ``draft[0]``)."""
         key = child.link_name()
         nested = ctx.nested({child.name, key})
         queryset = child.optimize_queryset(

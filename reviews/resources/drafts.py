@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -197,6 +198,18 @@ class DraftResource(WebAPIResource):
         Field("text_type"),
         ExtraDataField(),
     )
+
+    model = ReviewRequestDraft
+
+    def get_queryset(
+        self, request: Request, *, parent: Any = None, is_list: bool = False
+    ) -> QuerySet:
+        """The draft, for those who may edit the review request (so expanding ``draft`` never
+        shows it to anyone else)."""
+        queryset = ReviewRequestDraft.objects.filter(review_request=parent)
+        if not parent.is_mutable_by(request.user):
+            return queryset.none()
+        return queryset
 
     def lookup_object(
         self, request: Request, url_kwargs: dict[str, Any], parent: ReviewRequest

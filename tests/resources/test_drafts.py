@@ -311,3 +311,27 @@ class TestDelete:
     def test_others_cannot(self, fresh, other_client):
         assert_error(other_client.delete(url(fresh)), 403, 101)
         assert ReviewRequestDraft.objects.filter(review_request=fresh).exists()
+
+
+class TestExpandOnTheReviewRequest:
+    """``rbt status`` lists with ``expand=draft`` and reads ``review_request.draft[0]``."""
+
+    def test_draft_expands_to_a_list_for_editors_only(
+        self, owner, other, owner_client, other_client
+    ):
+        with_draft = make_review_request(submitter=owner, people=[other], publish=True)
+        owner_client.post(url(with_draft), {"summary": "Pending edit"})
+        without = make_review_request(submitter=owner, people=[other], publish=True)
+        body = assert_ok(
+            owner_client.get("/api/review-requests/?from-user=doc&status=pending&expand=draft")
+        )
+        drafts = {rr["id"]: rr["draft"] for rr in body["review_requests"]}
+        assert [d["summary"] for d in drafts[with_draft.pk]] == ["Pending edit"]
+        assert drafts[without.pk] == []
+        first = body["review_requests"][0]
+        assert "draft" not in first["links"]
+        assert first["_expanded"]["draft"]["item_mimetype"] == (
+            "application/vnd.reviewboard.org.review-request-draft+json"
+        )
+        body = assert_ok(other_client.get("/api/review-requests/?expand=draft"))
+        assert all(rr["draft"] == [] for rr in body["review_requests"])
