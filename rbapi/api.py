@@ -7,5 +7,6 @@ from reviews.resources import (  # noqa: F401
     groups,
     last_update,
     repositories,
+    repository_info,
     review_requests,
 )

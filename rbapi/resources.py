@@ -59,6 +59,8 @@ class WebAPIResource(APIView):
     item_methods: ClassVar[tuple[str, ...]] = ("GET",)
     uri_template_names: ClassVar[tuple[str, ...]] = ()
     uri_template_list_names: ClassVar[tuple[str, ...]] = ()
+    # The key a parent's ``links`` uses, when not the name (singleton) or plural name.
+    link_key: ClassVar[str] = ""
     filterset_class: ClassVar[type | None] = None
     ordering: ClassVar[tuple[str, ...]] = ()
     list_select_related: ClassVar[tuple[str, ...]] = ()
@@ -100,7 +102,7 @@ class WebAPIResource(APIView):
     @classmethod
     def link_name(cls) -> str:
         """The key under which a parent links to this resource."""
-        return cls.name if cls.singleton else cls.name_plural
+        return cls.link_key or (cls.name if cls.singleton else cls.name_plural)
 
     def item_mimetype(self, request: Request) -> str:
         return vendor_mimetype(self.mimetype_item_resource_name, _format(request))
@@ -177,6 +179,7 @@ class WebAPIResource(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate(self.optimize_queryset(queryset), request)
         ctx = self.serialize_context(request, kwargs)
+        self.prepare_page(page.items, ctx)
         items = [self.serialize_object(obj, ctx) for obj in page.items]
         links = self.get_list_links(request, ctx, parent)
         links.update(paginator.get_links(request, page))
@@ -291,6 +294,7 @@ class WebAPIResource(APIView):
     ) -> Response:
         """The canonical item representation, as every read and write returns it."""
         ctx = self.serialize_context(request, url_kwargs)
+        self.prepare_page([obj], ctx)
         headers = {"Location": self.object_href(obj, ctx)} if location else None
         return Response(
             {self.item_result_key: self.serialize_object(obj, ctx)}, status=status, headers=headers
@@ -299,6 +303,11 @@ class WebAPIResource(APIView):
     # --- serialisation -------------------------------------------------------------------------
     def serialize_context(self, request: Request, url_kwargs: dict[str, Any]) -> SerializeContext:
         return SerializeContext.from_request(request, url_kwargs)
+
+    def prepare_page(self, objects: list[Any], ctx: SerializeContext) -> None:
+        """Load, in bulk, what serialising these objects needs beyond the queryset's joins and
+        prefetches (e.g. which related objects this viewer may see), so a page costs a
+        constant number of queries."""
 
     def serialize_object(self, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
         out = Output()

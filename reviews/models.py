@@ -178,6 +178,7 @@ class ReviewRequest(ReviewRequestFields):
     issue_resolved_count = models.IntegerField(default=0)
     issue_dropped_count = models.IntegerField(default=0)
     issue_verifying_count = models.IntegerField(default=0)
+    last_review_activity_timestamp = models.DateTimeField(null=True, blank=True)
 
     objects = ReviewRequestQuerySet.as_manager()
 
@@ -316,3 +317,121 @@ class ReviewRequestDraft(ReviewRequestFields):
 
     def is_mutable_by(self, user: AnyUser) -> bool:
         return self.review_request.is_mutable_by(user)
+
+
+class Review(models.Model):
+    """A review of a review request, or (with ``base_reply_to``) a reply to a review.
+
+    Each user has at most one unpublished review per review request and one unpublished reply
+    per review: the partial unique constraints make that true even under concurrent POSTs.
+    """
+
+    review_request = models.ForeignKey(
+        ReviewRequest, on_delete=models.CASCADE, related_name="reviews"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
+    )
+    timestamp = models.DateTimeField(default=timezone.now)
+    public = models.BooleanField(default=False)
+    ship_it = models.BooleanField(default=False)
+    base_reply_to = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    body_top = models.TextField(blank=True)
+    body_top_rich_text = models.BooleanField(default=False)
+    body_bottom = models.TextField(blank=True)
+    body_bottom_rich_text = models.BooleanField(default=False)
+    body_top_reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="body_top_replies"
+    )
+    body_bottom_reply_to = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="body_bottom_replies",
+    )
+    extra_data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("timestamp", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("user", "review_request"),
+                condition=Q(public=False, base_reply_to__isnull=True),
+                name="one_draft_review_per_user_and_review_request",
+            ),
+            models.UniqueConstraint(
+                fields=("user", "base_reply_to"),
+                condition=Q(public=False, base_reply_to__isnull=False),
+                name="one_draft_reply_per_user_and_review",
+            ),
+        ]
+        indexes = [models.Index(fields=("review_request", "public", "timestamp"))]
+
+    def __str__(self) -> str:
+        return f"Review of {self.review_request_id} by {self.user_id}"
+
+    @property
+    def is_reply(self) -> bool:
+        return self.base_reply_to_id is not None
+
+    def is_accessible_by(self, user: AnyUser) -> bool:
+        """Published reviews are seen by whoever sees the review request; drafts only by
+        their author and superusers."""
+        return self.public or (
+            user.is_authenticated and (user.pk == self.user_id or user.is_superuser)
+        )
+
+    def is_mutable_by(self, user: AnyUser) -> bool:
+        """Only an unpublished review, by its author or a superuser."""
+        return (
+            not self.public
+            and user.is_authenticated
+            and (user.pk == self.user_id or user.is_superuser)
+        )
+
+
+class GeneralComment(models.Model):
+    """A comment on a review (or, with ``reply_to``, on a comment) that may open an issue."""
+
+    OPEN, RESOLVED, DROPPED, VERIFYING_RESOLVED, VERIFYING_DROPPED = "O", "R", "D", "A", "B"
+    ISSUE_STATUSES = {
+        OPEN: "open",
+        RESOLVED: "resolved",
+        DROPPED: "dropped",
+        VERIFYING_RESOLVED: "verifying-resolved",
+        VERIFYING_DROPPED: "verifying-dropped",
+    }
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="general_comments")
+    text = models.TextField()
+    rich_text = models.BooleanField(default=False)
+    timestamp = models.DateTimeField(default=timezone.now)
+    issue_opened = models.BooleanField(default=False)
+    issue_status = models.CharField(
+        max_length=1, blank=True, choices=[(code, name) for code, name in ISSUE_STATUSES.items()]
+    )
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    extra_data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("timestamp", "pk")
+        constraints = [
+            # A reply answers a given comment once; a second POST updates it (303).
+            models.UniqueConstraint(
+                fields=("review", "reply_to"),
+                condition=Q(reply_to__isnull=False),
+                name="one_reply_comment_per_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def issue_status_name(self) -> str:
+        return self.ISSUE_STATUSES.get(self.issue_status, "")

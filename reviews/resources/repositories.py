@@ -57,6 +57,7 @@ class RepositoryResource(WebAPIResource):
     name_plural = "repositories"
     model = Repository
     uri_object_key = "repository_id"
+    item_child_resources = ("repository_info",)
     fields = (
         Field("id"),
         Field("name"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,6 +32,7 @@ from rbapi.fields import (
 from rbapi.filters import boolean, filterset, integer_range, text
 from rbapi.parsers import parse_bool, parse_comma_list, parse_datetime, parse_int
 from rbapi.resources import WebAPIResource
+from reviews.errors import CommitIdInUseError
 from reviews.models import Repository, ReviewRequest
 from reviews.services import review_request_close, review_request_create, review_request_reopen
 
@@ -155,9 +157,16 @@ ReviewRequestFilterSet = filterset(
 )
 
 
+VISIBLE_IDS = "_rbapi_visible_review_request_ids"
+
+
 def _visible_requests(items: list[ReviewRequest], ctx: SerializeContext) -> list:
-    """Only the related review requests this viewer may see (no leak of private summaries)."""
-    return [item for item in items if item.is_accessible_by(ctx.request.user)]
+    """Only the related review requests this viewer may see (no leak of private summaries).
+    ``prepare_page`` loads the answer for a whole page at once."""
+    visible = getattr(ctx.request, VISIBLE_IDS, None)
+    if visible is None:
+        return [item for item in items if item.is_accessible_by(ctx.request.user)]
+    return [item for item in items if item.pk in visible]
 
 
 class ReviewRequestResource(WebAPIResource):
@@ -203,9 +212,10 @@ class ReviewRequestResource(WebAPIResource):
     )
     filterset_class = ReviewRequestFilterSet
     ordering = ("-last_updated", "-pk")
-    list_select_related = ("submitter", "repository")
+    list_select_related = ("submitter", "submitter__rb_profile", "repository")
     list_prefetch_related = (
         "target_people",
+        "target_people__rb_profile",
         "target_groups",
         "depends_on",
         "reviewrequest_blocks",
@@ -232,6 +242,23 @@ class ReviewRequestResource(WebAPIResource):
     def filter_queryset(self, request: Request, queryset: QuerySet) -> QuerySet:
         # Filters that join to many-valued relations can repeat rows: keep each request once.
         return super().filter_queryset(request, queryset).distinct()
+
+    def prepare_page(self, objects: list[ReviewRequest], ctx: SerializeContext) -> None:
+        related = {
+            other.pk
+            for obj in objects
+            for other in (*obj.depends_on.all(), *obj.reviewrequest_blocks.all())
+        }
+        user = ctx.request.user
+        visible: set[int] = set()
+        if related:
+            editor = user.is_superuser or user.has_perm("reviews.can_edit_reviewrequest")
+            visible = set(
+                ReviewRequest.objects.accessible(user, show_all_unpublished=editor)
+                .filter(pk__in=related)
+                .values_list("pk", flat=True)
+            )
+        setattr(ctx.request, VISIBLE_IDS, visible)
 
     # --- fields --------------------------------------------------------------------------------
     def serialize_blocks_field(self, obj: ReviewRequest, ctx: SerializeContext) -> list:
@@ -284,9 +311,21 @@ class ReviewRequestResource(WebAPIResource):
         if data.get("changenum"):
             commit_id = str(parse_int("changenum", data["changenum"]))
         extra_data = apply_extra_data_changes({}, data)
-        review_request = review_request_create(
-            submitter=submitter, repository=repository, commit_id=commit_id, extra_data=extra_data
-        )
+        try:
+            review_request = review_request_create(
+                submitter=submitter,
+                repository=repository,
+                commit_id=commit_id,
+                extra_data=extra_data,
+            )
+        except CommitIdInUseError:
+            # Review Board names the review request that already has the commit.
+            holder = ReviewRequest.objects.filter(
+                repository=repository, commit_id=commit_id
+            ).first()
+            ctx = self.serialize_context(request, url_kwargs)
+            extra = {"review_request": self.serialize_object(holder, ctx)} if holder else {}
+            raise WebAPIException(errors.CHANGE_NUMBER_IN_USE, extra=extra) from None
         return self.item_response(request, review_request, url_kwargs, status=201)
 
     def _find_repository(self, request: Request, value: str | None) -> Repository | None:
@@ -313,40 +352,41 @@ class ReviewRequestResource(WebAPIResource):
     def update(
         self, request: Request, obj: ReviewRequest, *, url_kwargs: dict[str, Any]
     ) -> Response:
+        """Close, reopen or edit the close description, and change extra_data: every right
+        and every value is checked before anything is stored, then all of it is stored in one
+        transaction."""
         data = request.data
         user = request.user
         status = data.get("status")
         if status is not None and status not in STATUS_CODES:
             raise form_error({"status": [choice_message(status, tuple(STATUS_CODES))]})
-        if has_extra_data_changes(data):
-            if not obj.is_mutable_by(user):
-                raise self.no_access_error(request)
-            obj.extra_data = apply_extra_data_changes(obj.extra_data, data)
-            obj.save(update_fields=["extra_data"])
-        if status is not None:
-            if not obj.is_status_mutable_by(user):
-                raise self.no_access_error(request)
-            code = STATUS_CODES[status]
-            if code == ReviewRequest.PENDING:
-                obj = review_request_reopen(review_request=obj, user=user)
-            else:
-                text_type = data.get("close_description_text_type", data.get("text_type"))
-                if text_type is not None and text_type not in ("plain", "markdown"):
-                    raise form_error(
-                        {
-                            "close_description_text_type": [
-                                choice_message(text_type, ("plain", "markdown"))
-                            ]
-                        }
-                    )
+        changes_extra_data = has_extra_data_changes(data)
+        if changes_extra_data and not obj.is_mutable_by(user):
+            raise self.no_access_error(request)
+        if status is not None and not obj.is_status_mutable_by(user):
+            raise self.no_access_error(request)
+        text_type = data.get("close_description_text_type", data.get("text_type"))
+        if text_type is not None and text_type not in ("plain", "markdown"):
+            raise form_error(
+                {"close_description_text_type": [choice_message(text_type, ("plain", "markdown"))]}
+            )
+        new_extra_data = (
+            apply_extra_data_changes(obj.extra_data, data) if changes_extra_data else None
+        )
+        with transaction.atomic():
+            if status is not None and STATUS_CODES[status] == ReviewRequest.PENDING:
+                review_request_reopen(review_request=obj, user=user)
+            elif status is not None:
                 description = data.get("close_description", data.get("description", ""))
-                obj = review_request_close(
+                review_request_close(
                     review_request=obj,
                     user=user,
-                    status=code,
+                    status=STATUS_CODES[status],
                     description=(description or "").strip(),
                     rich_text=text_type == "markdown",
                 )
+            if new_extra_data is not None:
+                ReviewRequest.objects.filter(pk=obj.pk).update(extra_data=new_extra_data)
         obj = ReviewRequest.objects.get(pk=obj.pk)
         return self.item_response(request, obj, url_kwargs)
 

@@ -44,7 +44,10 @@ def test_golden_item(repos, anon_client):
             "bug_tracker": "",
             "extra_data": {},
             "id": public.pk,
-            "links": {"self": {"href": href, "method": "GET"}},
+            "links": {
+                "info": {"href": f"{href}info/", "method": "GET"},
+                "self": {"href": href, "method": "GET"},
+            },
             "mirror_path": "git@example.com:local.git",
             "name": "localgit",
             "path": "/srv/git/local.git",
@@ -86,6 +89,14 @@ def test_filters(repos, admin_client):
     assert get("path=git@example.com:local.git") == ["localgit"]
     assert get("name-or-path=/srv/private") == ["private"]
     assert get("tool=mercurial") == ["private"]
+
+
+def test_info_is_not_available_209(repos, anon_client):
+    # rbapi talks to no repository: like Review Board for such a tool, 209 / HTTP 501,
+    # which RBTools reads as "no extra information".
+    body = assert_error(anon_client.get(f"/api/repositories/{repos[0].pk}/info/"), 501, 209)
+    assert body["err"]["msg"] == "The specified repository is not able to perform this action."
+    assert_error(anon_client.get(f"/api/repositories/{repos[1].pk}/info/"), 401, 103)
 
 
 def test_read_only(repos, admin_client):

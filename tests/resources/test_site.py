@@ -53,6 +53,7 @@ def test_root(anon_client):
         "info": f"{BASE}/api/info/",
         "repositories": f"{BASE}/api/repositories/",
         "repository": f"{BASE}/api/repositories/{{repository_id}}/",
+        "repository_info": f"{BASE}/api/repositories/{{repository_id}}/info/",
         "review_group_user": f"{BASE}/api/groups/{{group_name}}/users/{{username}}/",
         "review_group_users": f"{BASE}/api/groups/{{group_name}}/users/",
         "review_request": f"{BASE}/api/review-requests/{{review_request_id}}/",
