@@ -3,10 +3,12 @@
 from changes import resources as change_resources  # noqa: F401
 from rbapi import info, root, session, users  # noqa: F401
 from reviews.resources import (  # noqa: F401
+    comments,
     drafts,
     groups,
     last_update,
     repositories,
     repository_info,
     review_requests,
+    reviews,
 )

@@ -82,7 +82,7 @@ def _walk(
         resource.item_template = base
         resource.list_template = None
         _ROUTES.append(Route(resource, "item", base))
-        _claim(resource.uri_template_names or (resource.name,), base)
+        _claim(_names(resource.uri_template_names, resource.name), base)
         for child in resource.item_child_resources:
             _walk(get_resource_class(child), base, resource)
         return
@@ -93,12 +93,16 @@ def _walk(
     resource.item_template = item
     _ROUTES.append(Route(resource, "list", base))
     _ROUTES.append(Route(resource, "item", item))
-    _claim(resource.uri_template_names or (resource.name,), item)
-    _claim(resource.uri_template_list_names or (resource.name_plural,), base)
+    _claim(_names(resource.uri_template_names, resource.name), item)
+    _claim(_names(resource.uri_template_list_names, resource.name_plural), base)
     for child in resource.list_child_resources:
         _walk(get_resource_class(child), base, resource, under_list=True)
     for child in resource.item_child_resources:
         _walk(get_resource_class(child), item, resource)
+
+
+def _names(declared: tuple[str, ...] | None, default: str) -> tuple[str, ...]:
+    return (default,) if declared is None else declared
 
 
 def _claim(names: tuple[str, ...], template: str) -> None:
@@ -128,9 +132,4 @@ def uri_templates() -> dict[str, str]:
 _ALIASES: dict[str, str] = {
     "status_update": "review_request_status_update",
     "status_updates": "review_request_status_updates",
-    "reply": "review_reply",
-    "replies": "review_replies",
-    "reply_draft": "review_reply_draft",
-    "general_comment": "review_general_comment",
-    "general_comments": "review_general_comments",
 }

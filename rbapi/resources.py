@@ -57,8 +57,9 @@ class WebAPIResource(APIView):
     list_child_resources: ClassVar[tuple[str, ...]] = ()
     list_methods: ClassVar[tuple[str, ...]] = ("GET",)
     item_methods: ClassVar[tuple[str, ...]] = ("GET",)
-    uri_template_names: ClassVar[tuple[str, ...]] = ()
-    uri_template_list_names: ClassVar[tuple[str, ...]] = ()
+    # Names in the root's uri_templates; None means the resource's own (plural) name.
+    uri_template_names: ClassVar[tuple[str, ...] | None] = None
+    uri_template_list_names: ClassVar[tuple[str, ...] | None] = None
     # The key a parent's ``links`` uses, when not the name (singleton) or plural name.
     link_key: ClassVar[str] = ""
     filterset_class: ClassVar[type | None] = None
@@ -83,17 +84,28 @@ class WebAPIResource(APIView):
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__ or not cls.name:
             return
-        plural = cls.__dict__.get("name_plural") or f"{cls.name}s"
+
+        def declared(attr: str) -> Any:
+            # A value set on this class or on an abstract (unnamed) base it shares, but not
+            # one computed for another registered resource it happens to subclass.
+            for base in cls.__mro__:
+                if base is WebAPIResource:
+                    return None
+                if attr in base.__dict__ and (base is cls or "name" not in base.__dict__):
+                    return base.__dict__[attr]
+            return None
+
+        plural = declared("name_plural") or f"{cls.name}s"
         cls.name_plural = plural
-        cls.uri_name = cls.__dict__.get("uri_name") or (
-            cls.name if cls.singleton else plural
-        ).replace("_", "-")
-        cls.item_result_key = cls.__dict__.get("item_result_key") or cls.name
-        cls.list_result_key = cls.__dict__.get("list_result_key") or plural
-        cls.mimetype_item_resource_name = cls.__dict__.get(
+        cls.uri_name = declared("uri_name") or (cls.name if cls.singleton else plural).replace(
+            "_", "-"
+        )
+        cls.item_result_key = declared("item_result_key") or cls.name
+        cls.list_result_key = declared("list_result_key") or plural
+        cls.mimetype_item_resource_name = declared(
             "mimetype_item_resource_name"
         ) or cls.name.replace("_", "-")
-        cls.mimetype_list_resource_name = cls.__dict__.get(
+        cls.mimetype_list_resource_name = declared(
             "mimetype_list_resource_name"
         ) or plural.replace("_", "-")
         register(cls)

@@ -168,6 +168,8 @@ REST_FRAMEWORK = {
 # --- Review Board site settings -------------------------------------------------------------
 # Anonymous users may read public data (Review Board's auth_require_sitewide_login = False).
 RBAPI_ANONYMOUS_READ = env_bool("RBAPI_ANONYMOUS_READ", True)
+# Whether users may mark "Ship It!" on their own review requests (reviews_allow_self_shipit).
+RBAPI_ALLOW_SELF_SHIP_IT = env_bool("RBAPI_ALLOW_SELF_SHIP_IT", True)
 # The site URL reported by the root resource; by default derived from the request.
 RBAPI_SITE_URL = os.environ.get("RBAPI_SITE_URL", "")
 # "name:email,name:email" -> site.administrators.

@@ -45,3 +45,8 @@ class ReopenError(ReviewWorkflowError):
 class CommitIdInUseError(ReviewWorkflowError):
     webapi_error = errors.CHANGE_NUMBER_IN_USE
     uses_table_message = True
+
+
+class RevokeShipItError(ReviewWorkflowError):
+    webapi_error = errors.REVOKE_SHIP_IT_ERROR
+    prefix = "Error revoking the Ship It: "

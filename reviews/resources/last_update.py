@@ -16,7 +16,7 @@ from rbapi.etags import encode_etag, etag_matches, not_modified
 from rbapi.fields import format_datetime
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
-from reviews.models import ReviewRequest
+from reviews.models import Review, ReviewRequest
 
 SUMMARIES = {
     ReviewRequest.PENDING: "Review request updated",
@@ -26,16 +26,35 @@ SUMMARIES = {
 
 
 def last_update_of(review_request: ReviewRequest) -> dict[str, Any]:
-    """The latest public update: its type, summary, time, author and the object's pk."""
+    """The latest public update: the review request itself, or a newer published review or
+    reply. Returns its type, summary, time, author and the pk its ETag is made from."""
     latest_change = review_request.changedescs.filter(public=True).select_related("user").first()
-    user = latest_change.user if latest_change and latest_change.user else review_request.submitter
-    return {
+    update = {
         "type": "review-request",
         "summary": SUMMARIES[review_request.status],
         "timestamp": review_request.last_updated,
-        "user": user,
+        "user": (
+            latest_change.user
+            if latest_change and latest_change.user
+            else review_request.submitter
+        ),
         "pk": review_request.pk,
     }
+    review = (
+        Review.objects.filter(review_request=review_request, public=True)
+        .select_related("user")
+        .order_by("-timestamp", "-pk")
+        .first()
+    )
+    if review is not None and review.timestamp >= review_request.last_updated:
+        update.update(
+            type="reply" if review.is_reply else "review",
+            summary="New reply" if review.is_reply else "New review",
+            timestamp=review.timestamp,
+            user=review.user,
+            pk=review.pk,
+        )
+    return update
 
 
 class LastUpdateResource(WebAPIResource):

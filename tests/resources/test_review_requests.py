@@ -187,6 +187,7 @@ def golden_links(review_request) -> dict:
         "delete": {"href": item, "method": "DELETE"},
         "draft": {"href": f"{item}draft/", "method": "GET"},
         "last_update": {"href": f"{item}last-update/", "method": "GET"},
+        "reviews": {"href": f"{item}reviews/", "method": "GET"},
         "self": {"href": item, "method": "GET"},
         "submitter": user_link(review_request.submitter.username),
         "update": {"href": item, "method": "PUT"},

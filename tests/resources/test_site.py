@@ -9,7 +9,6 @@ from ..conftest import assert_error, assert_ok
 pytestmark = pytest.mark.django_db
 
 BASE = "http://testserver"
-RR = f"{BASE}/api/review-requests/{{review_request_id}}/"
 
 CAPABILITIES = {
     "authentication": {"client_web_login": False},
@@ -22,6 +21,61 @@ SITE = {
     "administrators": [{"email": "admin@example.com", "name": "admin"}],
     "time_zone": "UTC",
     "url": f"{BASE}/",
+}
+
+
+# The uri_templates rbapi serves, each exactly as Review Board 8.1 names it (golden 001).
+REVIEW_BOARD_TEMPLATES = {
+    "change": "/api/review-requests/{review_request_id}/changes/{change_id}/",
+    "changes": "/api/review-requests/{review_request_id}/changes/",
+    "diff_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/diff-comments/{comment_id}/",
+    "diff_comments": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/diff-comments/",
+    "draft": "/api/review-requests/{review_request_id}/draft/",
+    "file_attachment_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/file-attachment-comments/{comment_id}/",
+    "file_attachment_comments": "/api/review-requests/{review_request_id}/reviews/{review_id}/file-attachment-comments/",
+    "general_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/general-comments/{comment_id}/",
+    "general_comments": "/api/review-requests/{review_request_id}/reviews/{review_id}/general-comments/",
+    "group": "/api/groups/{group_name}/",
+    "groups": "/api/groups/",
+    "info": "/api/info/",
+    "last_update": "/api/review-requests/{review_request_id}/last-update/",
+    "replies": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/",
+    "reply": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/",
+    "reply_draft": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/draft/",
+    "repositories": "/api/repositories/",
+    "repository": "/api/repositories/{repository_id}/",
+    "repository_info": "/api/repositories/{repository_id}/info/",
+    "review": "/api/review-requests/{review_request_id}/reviews/{review_id}/",
+    "review_diff_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/diff-comments/{comment_id}/",
+    "review_diff_comments": "/api/review-requests/{review_request_id}/reviews/{review_id}/diff-comments/",
+    "review_draft": "/api/review-requests/{review_request_id}/reviews/draft/",
+    "review_general_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/general-comments/{comment_id}/",
+    "review_general_comments": "/api/review-requests/{review_request_id}/reviews/{review_id}/general-comments/",
+    "review_group_user": "/api/groups/{group_name}/users/{username}/",
+    "review_group_users": "/api/groups/{group_name}/users/",
+    "review_replies": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/",
+    "review_reply": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/",
+    "review_reply_diff_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/diff-comments/{comment_id}/",
+    "review_reply_diff_comments": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/diff-comments/",
+    "review_reply_draft": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/draft/",
+    "review_reply_file_attachment_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/file-attachment-comments/{comment_id}/",
+    "review_reply_file_attachment_comments": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/file-attachment-comments/",
+    "review_reply_general_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/general-comments/{comment_id}/",
+    "review_reply_general_comments": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/general-comments/",
+    "review_reply_screenshot_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/screenshot-comments/{comment_id}/",
+    "review_reply_screenshot_comments": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/screenshot-comments/",
+    "review_request": "/api/review-requests/{review_request_id}/",
+    "review_request_change": "/api/review-requests/{review_request_id}/changes/{change_id}/",
+    "review_request_changes": "/api/review-requests/{review_request_id}/changes/",
+    "review_request_draft": "/api/review-requests/{review_request_id}/draft/",
+    "review_request_last_update": "/api/review-requests/{review_request_id}/last-update/",
+    "review_requests": "/api/review-requests/",
+    "reviews": "/api/review-requests/{review_request_id}/reviews/",
+    "root": "/api/",
+    "screenshot_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/screenshot-comments/{comment_id}/",
+    "session": "/api/session/",
+    "user": "/api/users/{username}/",
+    "users": "/api/users/",
 }
 
 
@@ -47,30 +101,7 @@ def test_root(anon_client):
             ]
         },
     }
-    assert templates == {
-        "group": f"{BASE}/api/groups/{{group_name}}/",
-        "groups": f"{BASE}/api/groups/",
-        "info": f"{BASE}/api/info/",
-        "repositories": f"{BASE}/api/repositories/",
-        "repository": f"{BASE}/api/repositories/{{repository_id}}/",
-        "repository_info": f"{BASE}/api/repositories/{{repository_id}}/info/",
-        "review_group_user": f"{BASE}/api/groups/{{group_name}}/users/{{username}}/",
-        "review_group_users": f"{BASE}/api/groups/{{group_name}}/users/",
-        "review_request": f"{BASE}/api/review-requests/{{review_request_id}}/",
-        "review_requests": f"{BASE}/api/review-requests/",
-        "change": f"{RR}changes/{{change_id}}/",
-        "changes": f"{RR}changes/",
-        "review_request_change": f"{RR}changes/{{change_id}}/",
-        "review_request_changes": f"{RR}changes/",
-        "draft": f"{RR}draft/",
-        "review_request_draft": f"{RR}draft/",
-        "last_update": f"{RR}last-update/",
-        "review_request_last_update": f"{RR}last-update/",
-        "root": f"{BASE}/api/",
-        "session": f"{BASE}/api/session/",
-        "user": f"{BASE}/api/users/{{username}}/",
-        "users": f"{BASE}/api/users/",
-    }
+    assert templates == {name: BASE + path for name, path in REVIEW_BOARD_TEMPLATES.items()}
 
 
 def test_root_site_url_and_admins_are_configurable(anon_client, settings):
