@@ -12,3 +12,4 @@ from reviews.resources import (  # noqa: F401
     review_requests,
     reviews,
 )
+from status_updates import resources as status_update_resources  # noqa: F401

@@ -115,10 +115,6 @@ def build_tree() -> list[Route]:
     """Walk the tree from the root once; later calls return the same routes."""
     if not _ROUTES:
         _walk(get_resource_class("root"), "/", None)
-        # Short names Review Board registers by hand for RBTools (spec: mechanics.md §10).
-        for alias, target in _ALIASES.items():
-            if target in _URI_TEMPLATES:
-                _URI_TEMPLATES.setdefault(alias, _URI_TEMPLATES[target])
     return list(_ROUTES)
 
 
@@ -126,10 +122,3 @@ def uri_templates() -> dict[str, str]:
     """Template name -> path template with ``{placeholders}``."""
     build_tree()
     return dict(_URI_TEMPLATES)
-
-
-# alias -> the registered name whose template it repeats
-_ALIASES: dict[str, str] = {
-    "status_update": "review_request_status_update",
-    "status_updates": "review_request_status_updates",
-}

@@ -170,6 +170,8 @@ REST_FRAMEWORK = {
 RBAPI_ANONYMOUS_READ = env_bool("RBAPI_ANONYMOUS_READ", True)
 # Whether users may mark "Ship It!" on their own review requests (reviews_allow_self_shipit).
 RBAPI_ALLOW_SELF_SHIP_IT = env_bool("RBAPI_ALLOW_SELF_SHIP_IT", True)
+# The reviews.status_updates feature: off turns the status update resource into 101s.
+RBAPI_STATUS_UPDATES = env_bool("RBAPI_STATUS_UPDATES", True)
 # The site URL reported by the root resource; by default derived from the request.
 RBAPI_SITE_URL = os.environ.get("RBAPI_SITE_URL", "")
 # "name:email,name:email" -> site.administrators.

@@ -175,7 +175,7 @@ class ReviewRequestResource(WebAPIResource):
     uri_object_key = "review_request_id"
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT", "DELETE")
-    item_child_resources = ("change", "draft", "last_update", "review")
+    item_child_resources = ("change", "draft", "last_update", "review", "status_update")
     capabilities = {"review_requests": {"commit_ids": True, "trivial_publish": True}}
     fields = (
         Field("id"),

@@ -19,6 +19,7 @@ from reviews.review_services import (
     review_publish,
 )
 from reviews.services import draft_get_or_create, review_request_create, review_request_publish
+from status_updates.models import StatusUpdate
 
 from ..conftest import assert_error, assert_ok, make_user
 
@@ -31,6 +32,7 @@ SAMPLE_KWARGS = {
     "review_id": "{review_id}",
     "reply_id": "{reply_id}",
     "comment_id": "{comment_id}",
+    "status_update_id": "{status_update_id}",
 }
 # Where one placeholder names different objects on different routes.
 ROUTE_KWARGS = {"review_reply_general_comment-item": {"comment_id": "{reply_comment_id}"}}
@@ -86,6 +88,9 @@ def world(db):
     review_publish(review=reply)
     review_get_or_create_draft(review_request=review_request, user=admin)
     reply_get_or_create_draft(review=review, user=admin)
+    status_update = StatusUpdate.objects.create(
+        review_request=review_request, user=admin, service_id="ci", summary="CI"
+    )
     client = Client()
     client.force_login(admin)
     return {
@@ -97,6 +102,7 @@ def world(db):
         "reply_id": reply.pk,
         "comment_id": comment.pk,
         "reply_comment_id": reply_comment.pk,
+        "status_update_id": status_update.pk,
     }
 
 

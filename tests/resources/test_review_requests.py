@@ -189,6 +189,7 @@ def golden_links(review_request) -> dict:
         "last_update": {"href": f"{item}last-update/", "method": "GET"},
         "reviews": {"href": f"{item}reviews/", "method": "GET"},
         "self": {"href": item, "method": "GET"},
+        "status_updates": {"href": f"{item}status-updates/", "method": "GET"},
         "submitter": user_link(review_request.submitter.username),
         "update": {"href": item, "method": "PUT"},
     }
