@@ -52,7 +52,7 @@ class BaseGeneralCommentResource(WebAPIResource):
     list_result_key = "general_comments"
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT", "DELETE")
-    list_select_related = ("review", "review__user")
+    list_select_related = ("review__user", "review__review_request")
     ordering = ("timestamp", "pk")
 
     def get_queryset(
@@ -203,6 +203,11 @@ class ReviewGeneralCommentResource(BaseGeneralCommentResource):
 class ReviewReplyGeneralCommentResource(BaseGeneralCommentResource):
     name = "review_reply_general_comment"
     allows_issues = False
+    list_select_related = (
+        "review__user",
+        "review__base_reply_to__review_request",
+        "reply_to__review__review_request",
+    )
     fields = (
         Field("id"),
         RichTextField("text"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.http import http_date
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -130,6 +131,7 @@ class BaseReviewResource(WebAPIResource):
 
 class ReviewResource(BaseReviewResource):
     name = "review"
+    list_select_related = ("user", "review_request")
     uri_object_key = "review_id"
     item_child_resources = ("review_reply", *COMMENT_CHILDREN)
     list_child_resources = ("review_draft",)
@@ -166,11 +168,10 @@ class ReviewResource(BaseReviewResource):
         if "ship_it" not in data:
             raise self.no_access_error(request)
         if parse_bool(data["ship_it"]):
-            raise form_error(
-                {"ship_it": ["Published reviews cannot be updated with ship_it=true"]}
-            )
+            # Review Board sends these two messages as plain strings, not lists.
+            raise form_error({"ship_it": "Published reviews cannot be updated with ship_it=true"})
         if not obj.ship_it:
-            raise form_error({"ship_it": ["This review is not marked Ship It!"]})
+            raise form_error({"ship_it": "This review is not marked Ship It!"})
         obj = review_revoke_ship_it(review=obj)
         return self.item_response(request, obj, url_kwargs)
 
@@ -187,6 +188,7 @@ class ReviewReplyResource(BaseReviewResource):
     uri_template_list_names = ("review_replies", "replies")
     item_child_resources = REPLY_COMMENT_CHILDREN
     list_child_resources = ("review_reply_draft",)
+    list_select_related = ("user", "base_reply_to__review_request")
     is_reply = True
     fields = (
         Field("id"),
@@ -207,6 +209,13 @@ class ReviewReplyResource(BaseReviewResource):
 
     def parent_of(self, obj: Review) -> Review:
         return obj.base_reply_to
+
+    def update(self, request: Request, obj: Review, *, url_kwargs: dict[str, Any]) -> Response:
+        """As upstream, a reply's PUT answers with ``Last-Modified`` (its timestamp)."""
+        response = super().update(request, obj, url_kwargs=url_kwargs)
+        obj.refresh_from_db(fields=["timestamp"])
+        response["Last-Modified"] = http_date(obj.timestamp.timestamp())
+        return response
 
 
 class DraftRedirectResource(WebAPIResource):
