@@ -435,3 +435,26 @@ class GeneralComment(models.Model):
     @property
     def issue_status_name(self) -> str:
         return self.ISSUE_STATUSES.get(self.issue_status, "")
+
+    def is_issue_status_mutable_by(self, user: AnyUser) -> bool:
+        """The review request's owner or editors, or the comment's author, may move the issue
+        of a comment that opened one."""
+        return (
+            self.issue_opened
+            and user.is_authenticated
+            and (user.pk == self.review.user_id or self.review.review_request.is_mutable_by(user))
+        )
+
+    def may_set_issue_status(self, user: AnyUser, status: str) -> bool:
+        """With ``extra_data.require_verification``, only the comment's author (or a
+        superuser) may resolve or drop an open or verifying issue; the owner asks for
+        verification with the verifying-* states instead."""
+        if not self.is_issue_status_mutable_by(user):
+            return False
+        needs_author = (
+            bool(self.extra_data.get("require_verification"))
+            and str(self.extra_data.get("require_verification")).lower() not in ("0", "false")
+            and status in (self.RESOLVED, self.DROPPED)
+            and self.issue_status in (self.OPEN, self.VERIFYING_RESOLVED, self.VERIFYING_DROPPED)
+        )
+        return not needs_author or user.pk == self.review.user_id or user.is_superuser

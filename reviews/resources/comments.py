@@ -84,18 +84,10 @@ class BaseGeneralCommentResource(WebAPIResource):
         review = obj.review
         if review.is_mutable_by(request.user):
             return True
-        return review.public and self.may_change_issue_status(request, obj)
+        return review.public and obj.is_issue_status_mutable_by(request.user)
 
     def has_delete_permissions(self, request: Request, obj: GeneralComment) -> bool:
         return obj.review.is_mutable_by(request.user)
-
-    @staticmethod
-    def may_change_issue_status(request: Request, obj: GeneralComment) -> bool:
-        """The review request's owner or editors, or the comment's author."""
-        user = request.user
-        return user.is_authenticated and (
-            user.pk == obj.review.user_id or obj.review.review_request.is_mutable_by(user)
-        )
 
     # --- writes --------------------------------------------------------------------------------
     def create(self, request: Request, *, parent: Review, url_kwargs: dict[str, Any]) -> Response:
@@ -154,18 +146,7 @@ class BaseGeneralCommentResource(WebAPIResource):
         if status not in ISSUE_STATUS_CODES:
             raise form_error({"issue_status": [choice_message(status, tuple(ISSUE_STATUS_CODES))]})
         code = ISSUE_STATUS_CODES[status]
-        needs_author = (
-            parse_bool(obj.extra_data.get("require_verification", False))
-            and code in (GeneralComment.RESOLVED, GeneralComment.DROPPED)
-            and obj.issue_status
-            in (
-                GeneralComment.OPEN,
-                GeneralComment.VERIFYING_RESOLVED,
-                GeneralComment.VERIFYING_DROPPED,
-            )
-        )
-        user = request.user
-        if needs_author and not (user.pk == obj.review.user_id or user.is_superuser):
+        if not obj.may_set_issue_status(request.user, code):
             raise self.no_access_error(request)
         obj = comment_set_issue_status(comment=obj, status=code)
         review_request = obj.review.review_request
