@@ -98,9 +98,10 @@ class StatusUpdateResource(WebAPIResource):
     )
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
+        # The feature switch comes before every other check, logging in included.
         if not settings.RBAPI_STATUS_UPDATES:
             raise WebAPIException(errors.PERMISSION_DENIED)
+        super().initial(request, *args, **kwargs)
 
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False
@@ -115,7 +116,12 @@ class StatusUpdateResource(WebAPIResource):
 
     # --- input ---------------------------------------------------------------------------------
     def parse(
-        self, request: Request, review_request: ReviewRequest, *, creating: bool
+        self,
+        request: Request,
+        review_request: ReviewRequest,
+        *,
+        creating: bool,
+        current_extra_data: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Validate every field at once (105 with all messages) and return the values to
         store, plus whether a run was requested."""
@@ -170,7 +176,7 @@ class StatusUpdateResource(WebAPIResource):
             )
         if has_extra_data_changes(data):
             try:
-                apply_extra_data_changes({}, data)
+                apply_extra_data_changes(current_extra_data or {}, data)
             except WebAPIException as exc:
                 problems.update(exc.fields or {})
         if problems:
@@ -203,7 +209,9 @@ class StatusUpdateResource(WebAPIResource):
     def update(
         self, request: Request, obj: StatusUpdate, *, url_kwargs: dict[str, Any]
     ) -> Response:
-        values, run = self.parse(request, obj.review_request, creating=False)
+        values, run = self.parse(
+            request, obj.review_request, creating=False, current_extra_data=obj.extra_data
+        )
         if run and not obj.can_run:
             raise form_error({"state": ["This status update cannot be run"]})
         extra = request.data if has_extra_data_changes(request.data) else None
