@@ -67,7 +67,7 @@ TEMPLATES: list[dict] = []
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'rbapi.sqlite3'}",
-        conn_max_age=int(os.environ.get("RBAPI_CONN_MAX_AGE", "0")),
+        conn_max_age=int(os.environ.get("RBAPI_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
 }
