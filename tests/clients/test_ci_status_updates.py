@@ -19,11 +19,9 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
@@ -36,7 +34,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.utils import timezone
-from rbtools.api.errors import APIError
 from rbtools.api.resource import (
     ReviewItemResource,
     StatusUpdateItemResource,
@@ -47,6 +44,8 @@ from reviews.models import GeneralComment, Review
 from status_updates.models import StatusUpdate
 from tests.conftest import make_user
 from tests.factories import make_review_request
+
+from .helpers import expect_api_error, run_rbt
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -180,39 +179,6 @@ def review_link(payload: dict[str, Any]) -> str | None:
     assert link["method"] == "GET", link
     assert "title" in link, link
     return link["href"]
-
-
-def run_rbt(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    rbt = Path(sys.executable).with_name("rbt")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("RBTOOLS_", "REVIEWBOARD_", "GIT_"))
-    }
-    env.update(
-        HOME=str(home),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        NO_COLOR="1",
-        COLUMNS="200",
-    )
-    return subprocess.run(
-        [str(rbt), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def expect_api_error(call: Callable[[], Any], http_status: int, error_code: int) -> APIError:
-    with pytest.raises(APIError) as caught:
-        call()
-    assert caught.value.http_status == http_status, caught.value
-    assert caught.value.error_code == error_code, caught.value
-    return caught.value
 
 
 # --- 1. RBTools: the rbt status-update command ------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ from rbtools.api.resource import (
 )
 
 from reviews.models import Repository, ReviewRequest, ReviewRequestDraft
+
+from .helpers import run_rbt
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -597,31 +598,6 @@ def test_anonymous_writes_are_not_logged_in(
 
 
 # --- the rbt commands ----------------------------------------------------------------------------
-
-
-def run_rbt(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    rbt = Path(sys.executable).with_name("rbt")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("RBTOOLS_", "REVIEWBOARD_", "GIT_"))
-    }
-    env.update(
-        HOME=str(home),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        NO_COLOR="1",
-        COLUMNS="200",
-    )
-    return subprocess.run(
-        [str(rbt), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def server_args(live_server: Any, username: str = "admin") -> tuple[str, ...]:

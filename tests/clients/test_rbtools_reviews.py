@@ -14,16 +14,13 @@ through an earlier client then speak as the later user.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rbtools.api.errors import APIError
 from rbtools.api.resource import (
     GeneralCommentItemResource,
     GeneralCommentListResource,
@@ -36,6 +33,8 @@ from rbtools.api.resource import (
 
 from reviews.models import GeneralComment, Review, ReviewRequest
 from tests.factories import make_review_request
+
+from .helpers import expect_api_error, run_rbt
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -62,14 +61,6 @@ def counters(review_request: Any) -> dict[str, Any]:
         "approved": review_request.approved,
         "approval_failure": review_request.approval_failure,
     }
-
-
-def expect_api_error(call: Callable[[], Any], http_status: int, error_code: int) -> APIError:
-    with pytest.raises(APIError) as caught:
-        call()
-    assert caught.value.http_status == http_status, caught.value
-    assert caught.value.error_code == error_code, caught.value
-    return caught.value
 
 
 # --- the Python API client -----------------------------------------------------------------------
@@ -398,31 +389,6 @@ def test_review_publish_errors_and_discard(
 
 
 # --- the rbt review command ----------------------------------------------------------------------
-
-
-def run_rbt(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    rbt = Path(sys.executable).with_name("rbt")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("RBTOOLS_", "REVIEWBOARD_", "GIT_"))
-    }
-    env.update(
-        HOME=str(home),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        NO_COLOR="1",
-        COLUMNS="200",
-    )
-    return subprocess.run(
-        [str(rbt), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def rbt_review(
