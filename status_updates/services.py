@@ -39,6 +39,9 @@ def status_update_change(
     the timestamp restarts, so a timeout counts from this update."""
     with transaction.atomic():
         locked = StatusUpdate.objects.select_for_update().get(pk=status_update.pk)
+        # The caller already holds the (unlocked) review request: reuse it rather than read it
+        # again, and never lock it, since many bots report on one review request at once.
+        locked.review_request = status_update.review_request
         for name, value in values.items():
             setattr(locked, name, value)
         fields = [*values, "timestamp"]
