@@ -433,7 +433,7 @@ class WebAPIResource(APIView):
         if response.status_code != 405 and response.has_header("Allow"):
             # DRF announces Allow on every response; Review Board only on a 405.
             del response["Allow"]
-        patch_vary_headers(response, ("Accept", "Cookie", "Authorization"))
+        patch_vary_headers(response, ("Accept", "Cookie", "Authorization", "Origin"))
         if (
             request.method == "GET"
             and isinstance(response, Response)
