@@ -45,7 +45,9 @@ def fields_changed_wire(stored: dict[str, Any], ctx: SerializeContext) -> dict[s
             resource = get_resource(kind)
             pks = {item[2] for values in change.values() for item in values}
             objects = models[kind]._default_manager.in_bulk(pks)
-            serialized = {pk: resource.serialize_object(obj, ctx) for pk, obj in objects.items()}
+            # Users, groups and review requests the viewer may not see are left out.
+            shown = resource.filter_visible(list(objects.values()), ctx)
+            serialized = {obj.pk: resource.serialize_object(obj, ctx) for obj in shown}
             wire = {
                 key: [serialized[item[2]] for item in values if item[2] in serialized]
                 for key, values in change.items()

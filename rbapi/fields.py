@@ -147,24 +147,30 @@ class Field:
 
 
 class ObjectField(Field):
-    """A single related object: a titled link, or the full object when expanded."""
+    """A single related object: a titled link, or the full object when expanded. An object
+    the viewer may not see is sent as ``null``."""
 
     def __init__(self, name: str, *, resource: str, source: str | None = None) -> None:
         super().__init__(name, source=source)
         self.resource_name = resource
+
+    def related_objects(self, resource: WebAPIResource, obj: Any, ctx: SerializeContext) -> list:
+        value = self.value(resource, obj, ctx)
+        return [] if value is None else [value]
 
     def serialize(
         self, resource: WebAPIResource, obj: Any, ctx: SerializeContext, out: Output
     ) -> None:
         from rbapi.registry import get_resource
 
-        value = self.value(resource, obj, ctx)
+        target = get_resource(self.resource_name)
+        visible = target.filter_visible(self.related_objects(resource, obj, ctx), ctx)
         wanted = ctx.wants_field(self.name)
-        if value is None:
+        if not visible:
             if wanted:
                 out.data[self.name] = None
             return
-        target = get_resource(self.resource_name)
+        value = visible[0]
         if wanted and self.name in ctx.expand:
             out.data[self.name] = target.serialize_object(value, ctx.nested({self.name}))
             out.expanded[self.name] = {"item_mimetype": target.item_mimetype(ctx.request)}
@@ -174,14 +180,15 @@ class ObjectField(Field):
 
 
 class ObjectListField(Field):
-    """Many related objects: a list of link objects, or of full objects when expanded."""
+    """Many related objects: a list of link objects, or of full objects when expanded; only
+    those the viewer may see."""
 
     def __init__(self, name: str, *, resource: str, source: str | None = None) -> None:
         super().__init__(name, source=source)
         self.resource_name = resource
 
-    def value(self, resource: WebAPIResource, obj: Any, ctx: SerializeContext) -> Any:
-        value = super().value(resource, obj, ctx)
+    def related_objects(self, resource: WebAPIResource, obj: Any, ctx: SerializeContext) -> list:
+        value = self.value(resource, obj, ctx)
         return list(value.all()) if hasattr(value, "all") else list(value)
 
     def serialize(
@@ -192,7 +199,7 @@ class ObjectListField(Field):
         if not ctx.wants_field(self.name):
             return
         target = get_resource(self.resource_name)
-        values = self.value(resource, obj, ctx)
+        values = target.filter_visible(self.related_objects(resource, obj, ctx), ctx)
         if self.name in ctx.expand:
             nested = ctx.nested({self.name})
             out.data[self.name] = [target.serialize_object(item, nested) for item in values]

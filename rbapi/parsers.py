@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from typing import Any
 
 import dateutil.parser
@@ -32,24 +33,49 @@ def parse_bool(value: Any) -> bool:
 def parse_int(name: str, value: str) -> int:
     """An integer request value, or error 105 in Review Board's words."""
     try:
-        return int(str(value).strip())
+        number = int(str(value).strip())
+        if abs(number) > MAX_ID:
+            raise ValueError(value)
+        return number
     except ValueError:
         raise WebAPIException(
             INVALID_FORM_DATA, fields={name: [f'"{value}" is not an integer']}
         ) from None
 
 
+MAX_ID = 2**63 - 1
+_ASCII_DIGITS = re.compile(r"^[0-9]{1,19}$")
+
+
+def as_id(value: Any) -> int | None:
+    """A database ID from request text: ASCII digits within the 64-bit range, else None."""
+    text = str(value).strip()
+    if not _ASCII_DIGITS.match(text):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
+def parse_id(name: str, value: Any) -> int:
+    """A database ID, or error 105 naming the field."""
+    number = as_id(value)
+    if number is None:
+        raise WebAPIException(INVALID_FORM_DATA, fields={name: [f'"{value}" is not a valid ID']})
+    return number
+
+
 def parse_datetime(name: str, value: str) -> datetime.datetime:
     """An ISO 8601 date or datetime (naive values are UTC, the server's zone), or 105."""
     try:
         parsed = dateutil.parser.isoparse(str(value).strip())
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.UTC)
+        # Converting to UTC can overflow at the ends of the calendar.
+        return parsed.astimezone(datetime.UTC)
     except (ValueError, OverflowError):
         raise WebAPIException(
             INVALID_FORM_DATA, fields={name: [f'"{value}" is not a valid date/time']}
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed
 
 
 def parse_comma_list(value: str) -> list[str]:

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from rbapi import errors
 from rbapi.errors import WebAPIException, form_error
 from rbapi.etags import encode_etag, etag_matches, not_modified
-from rbapi.fields import Field, Output, SerializeContext
+from rbapi.fields import Field, ObjectField, ObjectListField, Output, SerializeContext
 from rbapi.links import absolute, fill_template, link
 from rbapi.negotiation import vendor_mimetype
 from rbapi.pagination import RBPagination, wants_counts_only
@@ -317,9 +317,33 @@ class WebAPIResource(APIView):
         return SerializeContext.from_request(request, url_kwargs)
 
     def prepare_page(self, objects: list[Any], ctx: SerializeContext) -> None:
-        """Load, in bulk, what serialising these objects needs beyond the queryset's joins and
-        prefetches (e.g. which related objects this viewer may see), so a page costs a
-        constant number of queries."""
+        """Decide, in bulk, which related objects of a page this viewer may see (one query per
+        related resource at most), so serialising the page costs a constant number of
+        queries and never reveals a hidden object."""
+        related: dict[str, list[Any]] = {}
+        for field in self.fields:
+            if isinstance(field, ObjectField | ObjectListField):
+                for obj in objects:
+                    related.setdefault(field.resource_name, []).extend(
+                        field.related_objects(self, obj, ctx)
+                    )
+        for name, values in related.items():
+            get_resource(name).filter_visible(values, ctx)
+
+    def visible_pks(self, objects: list[Any], ctx: SerializeContext) -> set[Any]:
+        """Which of ``objects`` this viewer may see; resources with private objects narrow
+        it (in one query)."""
+        return {obj.pk for obj in objects}
+
+    def filter_visible(self, objects: list[Any], ctx: SerializeContext) -> list[Any]:
+        """``objects`` minus those the viewer may not see, remembered for the request."""
+        cache = ctx.request.__dict__.setdefault("_rbapi_visible", {}).setdefault(self.name, {})
+        unknown = [obj for obj in objects if obj.pk not in cache]
+        if unknown:
+            visible = self.visible_pks(unknown, ctx)
+            for obj in unknown:
+                cache[obj.pk] = obj.pk in visible
+        return [obj for obj in objects if cache[obj.pk]]
 
     def serialize_object(self, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
         out = Output()
@@ -373,7 +397,7 @@ class WebAPIResource(APIView):
         for child_name in self.item_child_resources:
             child = get_resource(child_name)
             child_href = href + child.uri_name + "/"
-            if ctx.expand & {child.name, child.link_name()}:
+            if child.model is not None and ctx.expand & {child.name, child.link_name()}:
                 self._expand_child(child, obj, child_href, ctx, out)
             else:
                 links[child.link_name()] = link(child_href)

@@ -149,7 +149,7 @@ class ReviewRequestFields(models.Model):
 def sort_bugs(raw: str) -> list[str]:
     bugs = {bug.strip().lstrip("#") for bug in raw.replace(" ", ",").split(",")}
     bugs.discard("")
-    if all(bug.isdigit() for bug in bugs):
+    if all(bug.isascii() and bug.isdigit() for bug in bugs):
         return sorted(bugs, key=int)
     return sorted(bugs)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,7 +22,7 @@ from rbapi.errors import WebAPIException, form_error
 from rbapi.extra_data import apply_extra_data_changes, has_extra_data_changes
 from rbapi.fields import ExtraDataField, Field, ObjectField, choice_message
 from rbapi.filters import filterset, text
-from rbapi.parsers import parse_int
+from rbapi.parsers import as_id, parse_id
 from rbapi.resources import WebAPIResource
 from reviews.models import Review, ReviewRequest
 from status_updates.models import StatusUpdate
@@ -44,6 +44,8 @@ STATE_CHOICES = (
     "timed-out",
 )
 REQUEST_RUN = "request-run"
+# Seconds; the database column is a 32-bit integer.
+MAX_TIMEOUT = 2**31 - 1
 LIMITS = {"service_id": 255, "summary": 255, "description": 255, "url": 255, "url_text": 64}
 
 
@@ -59,7 +61,7 @@ StatusUpdateFilterSet = filterset(
     {
         "change": text(
             lambda queryset, value, request: queryset.filter(
-                change_description=parse_int("change", value)
+                change_description=parse_id("change", value)
             )
         ),
         "service-id": text(lambda queryset, value, request: queryset.filter(service_id=value)),
@@ -154,8 +156,8 @@ class StatusUpdateResource(WebAPIResource):
             raw = data["timeout"].strip()
             if raw == "":
                 values["timeout"] = None
-            elif raw.isdigit():
-                values["timeout"] = int(raw)
+            elif as_id(raw) is not None and as_id(raw) <= MAX_TIMEOUT:
+                values["timeout"] = as_id(raw)
             else:
                 problems["timeout"] = [f'"{raw}" is not an integer']
         if "change_id" in data:
@@ -167,9 +169,13 @@ class StatusUpdateResource(WebAPIResource):
                 problems,
             )
         if "review_id" in data:
+            reviews = Review.objects.filter(review_request=review_request)
+            if not request.user.is_superuser:
+                # Another user's draft review is not the caller's to point at.
+                reviews = reviews.filter(Q(public=True) | Q(user=request.user.pk))
             values["review"] = self._related(
                 data["review_id"],
-                Review.objects.filter(review_request=review_request),
+                reviews,
                 "review_id",
                 "Invalid review ID",
                 problems,
@@ -190,7 +196,7 @@ class StatusUpdateResource(WebAPIResource):
         raw = str(raw).strip()
         if raw == "":
             return None
-        found = queryset.filter(pk=int(raw)).first() if raw.isdigit() else None
+        found = queryset.filter(pk=as_id(raw)).first() if as_id(raw) else None
         if found is None:
             problems[name] = [message]
         return found

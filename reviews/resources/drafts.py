@@ -27,7 +27,7 @@ from rbapi.fields import (
     SerializeContext,
     apply_text_type,
 )
-from rbapi.parsers import parse_comma_list
+from rbapi.parsers import as_id, parse_comma_list
 from rbapi.resources import WebAPIResource
 from reviews.models import Group, Repository, ReviewRequest, ReviewRequestDraft, sort_bugs
 from reviews.services import (
@@ -57,9 +57,10 @@ def _truncate_summary(summary: str) -> str:
 class DraftInput:
     """Parses and checks every draft field of a request at once, collecting 105 messages."""
 
-    def __init__(self, draft: ReviewRequestDraft, data: Any) -> None:
+    def __init__(self, draft: ReviewRequestDraft, data: Any, user: Any) -> None:
         self.draft = draft
         self.data = data
+        self.user = user
         self.errors: dict[str, list[str]] = {}
         self.values: dict[str, Any] = {}
         self.lists: dict[str, list] = {}
@@ -86,8 +87,10 @@ class DraftInput:
                 "target_people", User.objects.all(), "username__iexact", data["target_people"]
             )
         if "target_groups" in data:
+            # Only groups the user may see: an invite-only group is unknown to outsiders.
+            groups = Group.objects.accessible(self.user, visible_only=False)
             self.lists["target_groups"] = self._lookup(
-                "target_groups", Group.objects.all(), "name__iexact", data["target_groups"]
+                "target_groups", groups, "name__iexact", data["target_groups"]
             )
         if "depends_on" in data:
             self._depends_on(data["depends_on"])
@@ -125,11 +128,13 @@ class DraftInput:
         return found
 
     def _depends_on(self, raw: str) -> None:
+        user = self.user
+        editor = user.is_superuser or user.has_perm("reviews.can_edit_reviewrequest")
+        visible = ReviewRequest.objects.accessible(user, show_all_unpublished=editor)
         found, missing = [], []
         for value in parse_comma_list(raw.replace(" ", ",")):
-            match = (
-                ReviewRequest.objects.filter(pk=int(value)).first() if value.isdigit() else None
-            )
+            # Only review requests the user may see: a hidden one is unknown to them.
+            match = visible.filter(pk=as_id(value)).first() if as_id(value) else None
             if match is None or match.pk == self.draft.review_request_id:
                 missing.append(value)
             else:
@@ -259,7 +264,7 @@ class DraftResource(WebAPIResource):
                 review_request=review_request, user=request.user
             )
         draft = draft_get_or_create(review_request=review_request)
-        form = DraftInput(draft, request.data)
+        form = DraftInput(draft, request.data, request.user)
         form.parse()
         if form.errors:
             ctx = self.serialize_context(request, url_kwargs)

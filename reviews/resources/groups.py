@@ -95,6 +95,16 @@ class GroupResource(WebAPIResource):
         visible_only = not parse_bool(request.query_params.get("show-invisible", ""))
         return Group.objects.accessible(request.user, visible_only=visible_only)
 
+    def visible_pks(self, objects: list[Group], ctx: SerializeContext) -> set[int]:
+        """Invite-only groups show (as targets, in change records) only to members."""
+        if not any(group.invite_only for group in objects):
+            return {group.pk for group in objects}
+        return set(
+            Group.objects.accessible(ctx.request.user, visible_only=False)
+            .filter(pk__in=[group.pk for group in objects])
+            .values_list("pk", flat=True)
+        )
+
     def serialize_url_field(self, obj: Group, ctx: SerializeContext) -> str:
         return f"/groups/{obj.name}/"
 

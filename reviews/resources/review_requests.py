@@ -30,7 +30,7 @@ from rbapi.fields import (
     choice_message,
 )
 from rbapi.filters import boolean, filterset, integer_range, text
-from rbapi.parsers import parse_bool, parse_comma_list, parse_datetime, parse_int
+from rbapi.parsers import as_id, parse_bool, parse_comma_list, parse_datetime, parse_int
 from rbapi.resources import WebAPIResource
 from reviews.errors import CommitIdInUseError
 from reviews.models import Repository, ReviewRequest
@@ -157,18 +157,6 @@ ReviewRequestFilterSet = filterset(
 )
 
 
-VISIBLE_IDS = "_rbapi_visible_review_request_ids"
-
-
-def _visible_requests(items: list[ReviewRequest], ctx: SerializeContext) -> list:
-    """Only the related review requests this viewer may see (no leak of private summaries).
-    ``prepare_page`` loads the answer for a whole page at once."""
-    visible = getattr(ctx.request, VISIBLE_IDS, None)
-    if visible is None:
-        return [item for item in items if item.is_accessible_by(ctx.request.user)]
-    return [item for item in items if item.pk in visible]
-
-
 class ReviewRequestResource(WebAPIResource):
     name = "review_request"
     model = ReviewRequest
@@ -243,30 +231,20 @@ class ReviewRequestResource(WebAPIResource):
         # Filters that join to many-valued relations can repeat rows: keep each request once.
         return super().filter_queryset(request, queryset).distinct()
 
-    def prepare_page(self, objects: list[ReviewRequest], ctx: SerializeContext) -> None:
-        related = {
-            other.pk
-            for obj in objects
-            for other in (*obj.depends_on.all(), *obj.reviewrequest_blocks.all())
-        }
+    def visible_pks(self, objects: list[ReviewRequest], ctx: SerializeContext) -> set[int]:
+        """Related review requests (depends_on, blocks, change records) are shown only to
+        those who may see them: one query for a whole page."""
         user = ctx.request.user
-        visible: set[int] = set()
-        if related:
-            editor = user.is_superuser or user.has_perm("reviews.can_edit_reviewrequest")
-            visible = set(
-                ReviewRequest.objects.accessible(user, show_all_unpublished=editor)
-                .filter(pk__in=related)
-                .values_list("pk", flat=True)
-            )
-        setattr(ctx.request, VISIBLE_IDS, visible)
+        if user.is_superuser:
+            return {obj.pk for obj in objects}
+        editor = user.has_perm("reviews.can_edit_reviewrequest")
+        return set(
+            ReviewRequest.objects.accessible(user, show_all_unpublished=editor)
+            .filter(pk__in=[obj.pk for obj in objects])
+            .values_list("pk", flat=True)
+        )
 
     # --- fields --------------------------------------------------------------------------------
-    def serialize_blocks_field(self, obj: ReviewRequest, ctx: SerializeContext) -> list:
-        return _visible_requests(list(obj.reviewrequest_blocks.all()), ctx)
-
-    def serialize_depends_on_field(self, obj: ReviewRequest, ctx: SerializeContext) -> list:
-        return _visible_requests(list(obj.depends_on.all()), ctx)
-
     def serialize_created_with_history_field(self, obj: Any, ctx: SerializeContext) -> bool:
         return False
 
@@ -324,7 +302,9 @@ class ReviewRequestResource(WebAPIResource):
                 repository=repository, commit_id=commit_id
             ).first()
             ctx = self.serialize_context(request, url_kwargs)
-            extra = {"review_request": self.serialize_object(holder, ctx)} if holder else {}
+            # Named only to those who may see it.
+            shown = holder is not None and holder.is_accessible_by(request.user)
+            extra = {"review_request": self.serialize_object(holder, ctx)} if shown else {}
             raise WebAPIException(errors.CHANGE_NUMBER_IN_USE, extra=extra) from None
         return self.item_response(request, review_request, url_kwargs, status=201)
 
@@ -333,7 +313,7 @@ class ReviewRequestResource(WebAPIResource):
         if not value:
             return None
         matches = Repository.objects.filter(archived=False).filter(
-            Repository.path_lookup(value) | (Q(pk=int(value)) if value.isdigit() else Q())
+            Repository.path_lookup(value) | (Q(pk=as_id(value)) if as_id(value) else Q())
         )
         found = list(matches[:2])
         if not found:

@@ -69,6 +69,10 @@ class BaseReviewResource(WebAPIResource):
     def get_link_title(self, obj: Review) -> str:
         return str(obj.pk)
 
+    def visible_pks(self, objects: list[Review], ctx: SerializeContext) -> set[int]:
+        """A draft review or reply is seen only by its author and superusers."""
+        return {obj.pk for obj in objects if obj.is_accessible_by(ctx.request.user)}
+
     def has_modify_permissions(self, request: Request, obj: Review) -> bool:
         user = request.user
         return user.is_authenticated and (user.pk == obj.user_id or user.is_superuser)

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from changes.models import ChangeDescription
 from reviews.models import Group
-from reviews.review_services import review_get_or_create_draft
+from reviews.review_services import review_get_or_create_draft, review_publish
 from status_updates.models import StatusUpdate
 from status_updates.services import status_update_request_run
 
@@ -185,6 +185,15 @@ def change(rr, owner) -> ChangeDescription:
 
 @pytest.fixture
 def review(rr, other):
+    """A published review by grumpy (a draft would be hidden from everyone else)."""
+    draft = review_get_or_create_draft(review_request=rr, user=other)[0]
+    draft.body_top = "Bot findings."
+    draft.save()
+    return review_publish(review=draft)
+
+
+@pytest.fixture
+def draft_review(rr, other):
     return review_get_or_create_draft(review_request=rr, user=other)[0]
 
 
@@ -1435,3 +1444,16 @@ class TestConcurrency:
         ] + [(lambda c=c: c.get(url).status_code) for c in readers]
         assert run_concurrently(jobs) == [200] * 8
         assert stored(update).extra_data == {f"w{i}": 1 for i in range(4)}
+
+
+class TestDraftReviewsStayPrivate:
+    """A status update may point at its bot's draft review; only that review's author (and
+    superusers) see the link or can expand it."""
+
+    def test_link_hidden_from_others(self, rr, bot, draft_review, anon_client, other_client):
+        linked = make_su(rr, bot, review=draft_review)
+        assert assert_item(anon_client.get(item_url(linked)))["review"] is None
+        body = assert_item(anon_client.get(item_url(linked) + "?expand=review"))
+        assert body["review"] is None
+        author = assert_item(other_client.get(item_url(linked) + "?expand=review"))
+        assert author["review"]["id"] == draft_review.pk
