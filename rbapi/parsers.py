@@ -19,6 +19,7 @@ from typing import Any
 import dateutil.parser
 from django.http import QueryDict
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
 
 from rbapi.errors import INVALID_FORM_DATA, WebAPIException
 
@@ -91,15 +92,35 @@ def parse_comma_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def _form_value(value: Any) -> str:
-    """The string a form would have carried for a JSON value."""
+def _form_value(key: str, value: Any) -> str:
+    """The string a form would have carried for a JSON value: ``true`` is "1" and ``false``
+    the empty string (so ``"public": false`` does not publish), a list of plain values is
+    comma-separated as RB list fields are, and objects (and ``extra_data:*`` values) stay
+    JSON."""
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return "1" if value else ""
     if value is None:
         return ""
+    if (
+        isinstance(value, list)
+        and not key.startswith("extra_data")
+        and all(
+            isinstance(item, str | int | float) and not isinstance(item, bool) for item in value
+        )
+    ):
+        return ",".join(str(item) for item in value)
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     return str(value)
+
+
+class RBRequest(Request):
+    """DRF's request, except that uploaded files stay in ``FILES`` instead of being merged
+    into ``data``: form fields are always strings, whatever a multipart body carries."""
+
+    def _load_data_and_files(self) -> None:
+        super()._load_data_and_files()
+        self._full_data = self._data
 
 
 class RBFormParser(FormParser):
@@ -126,6 +147,6 @@ class RBJSONParser(JSONParser):
             )
         result = QueryDict(mutable=True)
         for key, value in data.items():
-            result[str(key)] = _form_value(value)
+            result[str(key)] = _form_value(str(key), value)
         result._mutable = False
         return result

@@ -31,6 +31,7 @@ from rbapi.fields import Field, ObjectField, ObjectListField, Output, SerializeC
 from rbapi.links import absolute, fill_template, link
 from rbapi.negotiation import vendor_mimetype
 from rbapi.pagination import RBPagination, wants_counts_only
+from rbapi.parsers import RBRequest
 from rbapi.registry import get_resource, register
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
@@ -127,12 +128,24 @@ class WebAPIResource(APIView):
         return list(self.list_methods if self.mode == "list" else self.item_methods)
 
     # --- request flow --------------------------------------------------------------------------
+    def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> RBRequest:
+        return RBRequest(
+            request,
+            parsers=self.get_parsers(),
+            authenticators=self.get_authenticators(),
+            negotiator=self.get_content_negotiator(),
+            parser_context=self.get_parser_context(request),
+        )
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self._apply_method_override(request)
         if request.method not in self.allowed_methods:
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         self.check_login(request)
+        # Bad output options (force-text-type, include-text-types) are refused before any
+        # write happens, not after.
+        SerializeContext.from_request(request, kwargs)
 
     @staticmethod
     def _apply_method_override(request: Request) -> None:

@@ -129,6 +129,14 @@ def _apply_draft(
             old = list(getattr(review_request, name).all())
             new = list(getattr(draft, name).all())
             changedesc.record_list(name, _stored_items(name, old), _stored_items(name, new))
+    if draft.owner_id is not None and draft.owner_id != review_request.submitter_id:
+        # The draft hands the review request to another owner.
+        if changedesc is not None:
+            changedesc.fields_changed["submitter"] = {
+                "old": [_stored_user(review_request.submitter)],
+                "new": [_stored_user(draft.owner)],
+            }
+        review_request.submitter = draft.owner
     _copy_fields(draft, review_request)
     _copy_lists(draft, review_request)
 
@@ -244,12 +252,20 @@ def review_request_reopen(
         else:
             locked.public = False
             change.save()
-            draft = ReviewRequestDraft(
-                review_request=locked, owner=locked.submitter, changedesc=change
-            )
-            _copy_fields(locked, draft)
-            draft.save()
-            _copy_lists(locked, draft)
+            draft = ReviewRequestDraft.objects.filter(review_request=locked).first()
+            if draft is None:
+                draft = ReviewRequestDraft(review_request=locked, owner=locked.submitter)
+                _copy_fields(locked, draft)
+                draft.changedesc = change
+                draft.save()
+                _copy_lists(locked, draft)
+            else:
+                # A draft edited while the request was discarded keeps its edits.
+                stale = draft.changedesc
+                draft.changedesc = change
+                draft.save(update_fields=["changedesc"])
+                if stale is not None and not stale.public:
+                    stale.delete()
         locked.status = ReviewRequest.PENDING
         locked.last_updated = now
         locked.save()
@@ -262,23 +278,28 @@ def draft_update(
     values: dict[str, Any],
     lists: dict[str, list],
     changedesc: dict[str, Any] | None = None,
-) -> None:
+) -> ReviewRequestDraft:
     """Store already-validated draft edits in one transaction and bump ``last_updated``.
 
     ``values`` are plain fields, ``lists`` replace whole relations (target_people,
     target_groups, depends_on), ``changedesc`` sets the pending change description's text.
+    The review request row is locked first, so an edit racing a publish lands on the draft
+    that exists then (a new one if the publish won), never on a deleted one.
     """
     with transaction.atomic():
+        locked_request = _lock(draft.review_request)
+        current = draft_get_or_create(review_request=locked_request)
         for name, value in values.items():
-            setattr(draft, name, value)
-        draft.last_updated = timezone.now()
-        draft.save()
+            setattr(current, name, value)
+        current.last_updated = timezone.now()
+        current.save(update_fields=[*values, "last_updated"])
         for name, items in lists.items():
-            getattr(draft, name).set(items)
-        if changedesc and draft.changedesc is not None:
+            getattr(current, name).set(items)
+        if changedesc and current.changedesc is not None:
             for name, value in changedesc.items():
-                setattr(draft.changedesc, name, value)
-            draft.changedesc.save()
+                setattr(current.changedesc, name, value)
+            current.changedesc.save(update_fields=list(changedesc))
+        return current
 
 
 def draft_discard(*, draft: ReviewRequestDraft) -> None:

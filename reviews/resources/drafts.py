@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -259,21 +260,26 @@ class DraftResource(WebAPIResource):
         review_request = self.get_parent_object(request, url_kwargs)
         if not review_request.is_mutable_by(request.user):
             raise self.no_access_error(request)
-        if request.method == "POST" and review_request.status == ReviewRequest.DISCARDED:
-            review_request = review_request_reopen(
-                review_request=review_request, user=request.user
+        # Reopening (POST on a discarded request) and the edit succeed or fail together:
+        # invalid input leaves the request as it was.
+        with transaction.atomic():
+            if request.method == "POST" and review_request.status == ReviewRequest.DISCARDED:
+                review_request = review_request_reopen(
+                    review_request=review_request, user=request.user
+                )
+            draft = draft_get_or_create(review_request=review_request)
+            form = DraftInput(draft, request.data, request.user)
+            form.parse()
+            if form.errors:
+                ctx = self.serialize_context(request, url_kwargs)
+                raise WebAPIException(
+                    errors.INVALID_FORM_DATA,
+                    fields=form.errors,
+                    extra={"draft": self.serialize_object(draft, ctx)},
+                )
+            draft = draft_update(
+                draft=draft, values=form.values, lists=form.lists, changedesc=form.changedesc
             )
-        draft = draft_get_or_create(review_request=review_request)
-        form = DraftInput(draft, request.data, request.user)
-        form.parse()
-        if form.errors:
-            ctx = self.serialize_context(request, url_kwargs)
-            raise WebAPIException(
-                errors.INVALID_FORM_DATA,
-                fields=form.errors,
-                extra={"draft": self.serialize_object(draft, ctx)},
-            )
-        draft_update(draft=draft, values=form.values, lists=form.lists, changedesc=form.changedesc)
         draft = ReviewRequestDraft.objects.get(pk=draft.pk)
         response = self.item_response(request, draft, url_kwargs, status=created_status)
         # Review Board tests the raw value: any non-empty ``public`` publishes.

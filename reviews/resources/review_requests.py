@@ -38,6 +38,8 @@ from reviews.services import review_request_close, review_request_create, review
 
 User = get_user_model()
 
+# The changenum column is a 32-bit integer.
+MAX_CHANGENUM = 2**31 - 1
 STATUS_CODES = {"pending": "P", "submitted": "S", "discarded": "D"}
 
 
@@ -89,7 +91,9 @@ def _commit(queryset: QuerySet, value: Any, request: Request) -> QuerySet:
         query |= Q(commit_id=params["commit-id"])
     if params.get("changenum"):
         changenum = parse_int("changenum", params["changenum"])
-        query |= Q(changenum=changenum) | Q(commit_id=str(changenum))
+        query |= Q(commit_id=str(changenum))
+        if 0 <= changenum <= MAX_CHANGENUM:
+            query |= Q(changenum=changenum)
     return queryset.filter(query)
 
 
