@@ -24,30 +24,67 @@ STRING_LISTS = ("bugs_closed",)
 OBJECT_LISTS = {"target_people": "user", "target_groups": "group", "depends_on": "review_request"}
 
 
-def _models() -> dict[str, Any]:
+RELATED = "_rbapi_change_objects"
+
+
+def _querysets() -> dict[str, Any]:
     from reviews.models import Group, ReviewRequest
 
-    return {"user": get_user_model(), "group": Group, "review_request": ReviewRequest}
+    return {
+        "user": get_user_model().objects.select_related("rb_profile"),
+        "group": Group.objects.all(),
+        "review_request": ReviewRequest.objects.select_related("submitter", "repository"),
+    }
+
+
+def _kind(name: str) -> str | None:
+    return OBJECT_LISTS.get(name) or ("user" if name == "submitter" else None)
+
+
+def load_related(changes: list[ChangeDescription], ctx: SerializeContext) -> None:
+    """Load every user, group and review request a page of changes names, one query per
+    kind, and decide at once which of them the viewer may see."""
+    wanted: dict[str, set[int]] = {}
+    for change in changes:
+        for name, values_by_key in change.fields_changed.items():
+            kind = _kind(name)
+            if kind is not None:
+                wanted.setdefault(kind, set()).update(
+                    item[2] for values in values_by_key.values() for item in values
+                )
+    cache = ctx.request.__dict__.setdefault(RELATED, {})
+    querysets = _querysets()
+    for kind, pks in wanted.items():
+        known = cache.setdefault(kind, {})
+        missing = pks - set(known)
+        if missing:
+            known.update(querysets[kind].in_bulk(missing))
+        get_resource(kind).filter_visible([known[pk] for pk in pks if pk in known], ctx)
 
 
 def fields_changed_wire(stored: dict[str, Any], ctx: SerializeContext) -> dict[str, Any]:
-    """Convert the stored ``fields_changed`` to what clients are sent."""
+    """Convert the stored ``fields_changed`` to what clients are sent. Users, groups and
+    review requests the viewer may not see are left out."""
     result: dict[str, Any] = {}
-    models = None
     for name, change in stored.items():
         if name in SCALARS:
             result[name] = {key: values[0] if values else None for key, values in change.items()}
         elif name in STRING_LISTS:
             result[name] = {key: [item[0] for item in values] for key, values in change.items()}
-        elif name in OBJECT_LISTS or name == "submitter":
-            models = models or _models()
-            kind = OBJECT_LISTS.get(name, "user")
+        elif _kind(name) is not None:
+            kind = _kind(name)
             resource = get_resource(kind)
-            pks = {item[2] for values in change.values() for item in values}
-            objects = models[kind]._default_manager.in_bulk(pks)
-            # Users, groups and review requests the viewer may not see are left out.
-            shown = resource.filter_visible(list(objects.values()), ctx)
-            serialized = {obj.pk: resource.serialize_object(obj, ctx) for obj in shown}
+            objects = ctx.request.__dict__.get(RELATED, {}).get(kind, {})
+            named = [
+                objects[item[2]]
+                for values in change.values()
+                for item in values
+                if item[2] in objects
+            ]
+            shown = {obj.pk for obj in resource.filter_visible(named, ctx)}
+            serialized = {
+                obj.pk: resource.serialize_object(obj, ctx) for obj in named if obj.pk in shown
+            }
             wire = {
                 key: [serialized[item[2]] for item in values if item[2] in serialized]
                 for key, values in change.items()
@@ -66,6 +103,7 @@ class ChangeResource(WebAPIResource):
     mimetype_list_resource_name = "review-request-changes"
     uri_template_names = ("change", "review_request_change")
     uri_template_list_names = ("changes", "review_request_changes")
+    list_select_related = ("review_request",)
     fields = (
         Field("id"),
         Field("fields_changed"),
@@ -83,7 +121,14 @@ class ChangeResource(WebAPIResource):
     def parent_of(self, obj: ChangeDescription) -> Any:
         return obj.review_request
 
+    def prepare_page(self, objects: list[ChangeDescription], ctx: SerializeContext) -> None:
+        super().prepare_page(objects, ctx)
+        load_related(objects, ctx)
+
     def serialize_fields_changed_field(
         self, obj: ChangeDescription, ctx: SerializeContext
     ) -> dict[str, Any]:
+        # Already loaded for a page; loaded here when a change is serialised on its own
+        # (e.g. expanded from a status update).
+        load_related([obj], ctx)
         return fields_changed_wire(obj.fields_changed, ctx.nested(set()))

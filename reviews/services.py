@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from changes.models import ChangeDescription
+from rbapi.extra_data import apply_extra_data_changes
 from reviews.errors import CloseError, CommitIdInUseError, NothingToPublishError, PublishError
 from reviews.models import (
     Repository,
@@ -228,6 +229,15 @@ def review_request_close(
         locked.last_updated = now
         locked.save()
         return locked
+
+
+def review_request_set_extra_data(*, review_request: ReviewRequest, fields: Any) -> None:
+    """Apply extra_data changes to the stored value under the row lock, so two concurrent
+    changes to different keys both land."""
+    with transaction.atomic():
+        locked = _lock(review_request)
+        locked.extra_data = apply_extra_data_changes(locked.extra_data, fields)
+        locked.save(update_fields=["extra_data"])
 
 
 def review_request_reopen(

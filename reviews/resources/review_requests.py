@@ -34,7 +34,12 @@ from rbapi.parsers import as_id, parse_bool, parse_comma_list, parse_datetime, p
 from rbapi.resources import WebAPIResource
 from reviews.errors import CommitIdInUseError
 from reviews.models import Repository, ReviewRequest
-from reviews.services import review_request_close, review_request_create, review_request_reopen
+from reviews.services import (
+    review_request_close,
+    review_request_create,
+    review_request_reopen,
+    review_request_set_extra_data,
+)
 
 User = get_user_model()
 
@@ -354,9 +359,8 @@ class ReviewRequestResource(WebAPIResource):
             raise form_error(
                 {"close_description_text_type": [choice_message(text_type, ("plain", "markdown"))]}
             )
-        new_extra_data = (
-            apply_extra_data_changes(obj.extra_data, data) if changes_extra_data else None
-        )
+        if changes_extra_data:
+            apply_extra_data_changes(obj.extra_data, data)  # refuse bad input before writing
         with transaction.atomic():
             if status is not None and STATUS_CODES[status] == ReviewRequest.PENDING:
                 review_request_reopen(review_request=obj, user=user)
@@ -369,8 +373,8 @@ class ReviewRequestResource(WebAPIResource):
                     description=(description or "").strip(),
                     rich_text=text_type == "markdown",
                 )
-            if new_extra_data is not None:
-                ReviewRequest.objects.filter(pk=obj.pk).update(extra_data=new_extra_data)
+            if changes_extra_data:
+                review_request_set_extra_data(review_request=obj, fields=data)
         obj = ReviewRequest.objects.get(pk=obj.pk)
         return self.item_response(request, obj, url_kwargs)
 

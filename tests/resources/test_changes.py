@@ -139,3 +139,41 @@ class TestLastUpdate:
     def test_hidden_requests(self, owner, other_client):
         private = make_review_request(submitter=owner)
         assert_error(other_client.get(self.url(private)), 403, 101)
+
+
+def test_a_page_of_changes_costs_the_same_queries(
+    owner, other, admin, anon_client, django_assert_max_num_queries
+):
+    request = make_review_request(submitter=owner, people=[other], publish=True)
+    request = update_and_publish(
+        request, user=owner, people=[other, admin], summary="v2", changedescription="One."
+    )
+    with django_assert_max_num_queries(50) as one:
+        assert len(assert_ok(anon_client.get(changes_url(request)))["changes"]) == 1
+    for n in range(10):
+        people = [other] if n % 2 else [other, admin]
+        request = update_and_publish(
+            request,
+            user=owner,
+            people=people,
+            summary=f"v{n + 3}",
+            changedescription=f"Change {n}.",
+        )
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(assert_ok(anon_client.get(changes_url(request)))["changes"]) == 11
+
+
+def test_expanded_change_of_a_status_update_keeps_its_objects(history, other, anon_client):
+    from status_updates.models import StatusUpdate
+
+    change = history.changedescs.get(text="Addressed review feedback.")
+    update = StatusUpdate.objects.create(
+        review_request=history, service_id="ci", summary="CI", change_description=change
+    )
+    body = assert_ok(
+        anon_client.get(
+            f"/api/review-requests/{history.pk}/status-updates/{update.pk}/?expand=change"
+        )
+    )
+    people = body["status_update"]["change"]["fields_changed"]["target_people"]
+    assert [user["username"] for user in people["added"]] == ["admin"]
