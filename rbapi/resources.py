@@ -70,6 +70,11 @@ class WebAPIResource(APIView):
     # Anonymous users may read this resource even when anonymous reads are off (the session
     # resource, which clients ask whether they are logged in).
     anonymous_always_allowed: ClassVar[bool] = False
+    # Reads need a login too (e.g. the caller's own drafts).
+    login_required: ClassVar[bool] = False
+    # The name of a boolean setting that switches the resource on; off, every method is 101
+    # before any other check (Review Board's feature-gated resources).
+    feature_setting: ClassVar[str | None] = None
 
     # --- filled in by the registry walk --------------------------------------------------------
     parent_resource_class: ClassVar[type[WebAPIResource] | None] = None
@@ -138,6 +143,8 @@ class WebAPIResource(APIView):
         )
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if self.feature_setting and not getattr(settings, self.feature_setting):
+            raise WebAPIException(errors.PERMISSION_DENIED)
         self._apply_method_override(request)
         if request.method not in self.allowed_methods:
             raise MethodNotAllowed(request.method)
@@ -160,7 +167,7 @@ class WebAPIResource(APIView):
         """Writes need a login; reads too when anonymous reads are off."""
         if request.user.is_authenticated:
             return
-        if request.method in WRITE_METHODS:
+        if request.method in WRITE_METHODS or self.login_required:
             raise WebAPIException(errors.NOT_LOGGED_IN)
         if not settings.RBAPI_ANONYMOUS_READ and not self.anonymous_always_allowed:
             raise WebAPIException(errors.NOT_LOGGED_IN)
@@ -190,7 +197,18 @@ class WebAPIResource(APIView):
     # --- reads ---------------------------------------------------------------------------------
     def get_item(self, request: Request, **kwargs: Any) -> Response:
         obj = self.get_object(request, kwargs)
+        etag = self.get_cheap_etag(request, obj)
+        if etag is not None:
+            if etag_matches(request, etag):
+                # Pollers get their answer without the payload being built.
+                return not_modified(Response(), etag)
+            request._rbapi_etag = etag
         return self.item_response(request, obj, kwargs)
+
+    def get_cheap_etag(self, request: Request, obj: Any) -> str | None:
+        """An ETag known without serialising (checked after access), or None to hash the
+        body."""
+        return None
 
     def get_list(self, request: Request, **kwargs: Any) -> Response:
         parent = self.get_parent_object(request, kwargs)
@@ -454,8 +472,9 @@ class WebAPIResource(APIView):
 
     # --- response finishing --------------------------------------------------------------------
     def get_etag(self, request: Request, response: Response) -> str:
-        """The ETag of a successful GET: by default the SHA-256 of the body."""
-        return encode_etag(response.content)
+        """The ETag of a successful GET: the cheap one if the resource has it, else the
+        SHA-256 of the body."""
+        return getattr(request, "_rbapi_etag", None) or encode_etag(response.content)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)

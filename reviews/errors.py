@@ -37,11 +37,6 @@ class CloseError(ReviewWorkflowError):
     prefix = "Error closing the review request: "
 
 
-class ReopenError(ReviewWorkflowError):
-    webapi_error = errors.REOPEN_ERROR
-    prefix = "Error reopening the review request: "
-
-
 class CommitIdInUseError(ReviewWorkflowError):
     webapi_error = errors.CHANGE_NUMBER_IN_USE
     uses_table_message = True

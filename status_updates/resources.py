@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from changes.models import ChangeDescription
-from rbapi import errors
 from rbapi.errors import WebAPIException, form_error
 from rbapi.extra_data import apply_extra_data_changes, has_extra_data_changes
 from rbapi.fields import ExtraDataField, Field, ObjectField, choice_message
@@ -78,6 +76,7 @@ class StatusUpdateResource(WebAPIResource):
     uri_template_list_names = ("review_request_status_updates", "status_updates")
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT", "DELETE")
+    feature_setting = "RBAPI_STATUS_UPDATES"
     fields = (
         Field("id"),
         Field("service_id"),
@@ -99,12 +98,6 @@ class StatusUpdateResource(WebAPIResource):
         "review_request",
     )
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # The feature switch comes before every other check, logging in included.
-        if not settings.RBAPI_STATUS_UPDATES:
-            raise WebAPIException(errors.PERMISSION_DENIED)
-        super().initial(request, *args, **kwargs)
-
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
@@ -112,9 +105,6 @@ class StatusUpdateResource(WebAPIResource):
 
     def parent_of(self, obj: StatusUpdate) -> ReviewRequest:
         return obj.review_request
-
-    def get_link_title(self, obj: StatusUpdate) -> str:
-        return str(obj)
 
     # --- input ---------------------------------------------------------------------------------
     def parse(

@@ -76,9 +76,6 @@ class BaseGeneralCommentResource(WebAPIResource):
     def serialize_issue_status_field(self, obj: GeneralComment, ctx: SerializeContext) -> str:
         return obj.issue_status_name
 
-    def serialize_text_type_field(self, obj: Any, ctx: SerializeContext) -> Any:
-        return "markdown" if obj.rich_text else "plain"
-
     # --- permissions ---------------------------------------------------------------------------
     def has_modify_permissions(self, request: Request, obj: GeneralComment) -> bool:
         review = obj.review

@@ -231,9 +231,6 @@ class DraftResource(WebAPIResource):
     def parent_of(self, obj: ReviewRequestDraft) -> ReviewRequest:
         return obj.review_request
 
-    def get_link_title(self, obj: ReviewRequestDraft) -> str:
-        return str(obj)
-
     # --- fields --------------------------------------------------------------------------------
     def serialize_bugs_closed_field(self, obj: ReviewRequestDraft, ctx: SerializeContext):
         return obj.get_bugs()

@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from rbapi.etags import encode_etag, etag_matches, not_modified
+from rbapi.etags import encode_etag
 from rbapi.fields import format_datetime
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
@@ -62,25 +62,23 @@ class LastUpdateResource(WebAPIResource):
     singleton = True
     uri_template_names = ("last_update", "review_request_last_update")
 
-    def get_item(self, request: Request, **kwargs: Any) -> Response:
-        review_request = self.get_parent_object(request, kwargs)
-        update = last_update_of(review_request)
-        etag = encode_etag(f"{update['timestamp'].isoformat()}:{update['pk']}")
-        if etag_matches(request, etag):
-            # Pollers get their answer without the payload being built.
-            return not_modified(Response(), etag)
-        request._rbapi_etag = etag
-        ctx = self.serialize_context(request, kwargs)
+    def lookup_object(self, request: Request, url_kwargs: dict[str, Any], parent: Any) -> Any:
+        return last_update_of(parent)
+
+    def get_cheap_etag(self, request: Request, obj: dict[str, Any]) -> str:
+        return encode_etag(f"{obj['timestamp'].isoformat()}:{obj['pk']}")
+
+    def item_response(
+        self, request: Request, obj: dict[str, Any], url_kwargs: dict[str, Any], **kwargs: Any
+    ) -> Response:
+        ctx = self.serialize_context(request, url_kwargs)
         return Response(
             {
                 "last_update": {
-                    "summary": update["summary"],
-                    "timestamp": format_datetime(update["timestamp"]),
-                    "type": update["type"],
-                    "user": get_resource("user").serialize_object(update["user"], ctx),
+                    "summary": obj["summary"],
+                    "timestamp": format_datetime(obj["timestamp"]),
+                    "type": obj["type"],
+                    "user": get_resource("user").serialize_object(obj["user"], ctx),
                 }
             }
         )
-
-    def get_etag(self, request: Request, response: Response) -> str:
-        return getattr(request, "_rbapi_etag", None) or super().get_etag(request, response)

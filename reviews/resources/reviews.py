@@ -226,11 +226,10 @@ class DraftRedirectResource(WebAPIResource):
     """``.../draft/`` under a list of reviews or replies: 302 to the caller's draft."""
 
     singleton = True
+    login_required = True
     target = ""
 
     def get_item(self, request: Request, **kwargs: Any) -> Response:
-        if not request.user.is_authenticated:
-            raise WebAPIException(errors.NOT_LOGGED_IN)
         parent = self.get_parent_object(request, kwargs)
         draft = self.find_draft(request, parent)
         if draft is None:
