@@ -45,3 +45,8 @@ class CommitIdInUseError(ReviewWorkflowError):
 class RevokeShipItError(ReviewWorkflowError):
     webapi_error = errors.REVOKE_SHIP_IT_ERROR
     prefix = "Error revoking the Ship It: "
+
+
+class GroupNameTakenError(ReviewWorkflowError):
+    webapi_error = errors.GROUP_ALREADY_EXISTS
+    uses_table_message = True

@@ -156,3 +156,20 @@ def comment_set_issue_status(*, comment: GeneralComment, status: str) -> General
             updates[new_counter] = F(new_counter) + 1
         ReviewRequest.objects.filter(pk=locked.review.review_request_id).update(**updates)
         return locked
+
+
+def comment_save(*, comment: GeneralComment) -> GeneralComment:
+    """Save a comment of a draft review; its timestamp and its review's move to now."""
+    with transaction.atomic():
+        comment.timestamp = timezone.now()
+        comment.save()
+        review_save(review=comment.review, fields=[])
+        return comment
+
+
+def comment_delete(*, comment: GeneralComment) -> None:
+    """Delete a comment of a draft review, which counts as editing the review."""
+    with transaction.atomic():
+        review = comment.review
+        comment.delete()
+        review_save(review=review, fields=[])

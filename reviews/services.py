@@ -15,8 +15,15 @@ from django.utils import timezone
 
 from changes.models import ChangeDescription
 from rbapi.extra_data import apply_extra_data_changes
-from reviews.errors import CloseError, CommitIdInUseError, NothingToPublishError, PublishError
+from reviews.errors import (
+    CloseError,
+    CommitIdInUseError,
+    GroupNameTakenError,
+    NothingToPublishError,
+    PublishError,
+)
 from reviews.models import (
+    Group,
     Repository,
     ReviewRequest,
     ReviewRequestDraft,
@@ -319,3 +326,15 @@ def draft_discard(*, draft: ReviewRequestDraft) -> None:
         draft.delete()
         if changedesc is not None and not changedesc.public:
             changedesc.delete()
+
+
+def group_save(*, group: Group) -> Group:
+    """Create or change a review group; a name another group has is error 223."""
+    if Group.objects.filter(name=group.name).exclude(pk=group.pk).exists():
+        raise GroupNameTakenError(group.name)
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        raise GroupNameTakenError(group.name) from None
+    return group

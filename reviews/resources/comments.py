@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -35,7 +33,7 @@ from rbapi.fields import (
 from rbapi.parsers import parse_bool, parse_int
 from rbapi.resources import WebAPIResource
 from reviews.models import GeneralComment, Review
-from reviews.review_services import comment_set_issue_status, review_save
+from reviews.review_services import comment_delete, comment_save, comment_set_issue_status
 
 ISSUE_STATUS_CODES = {name: code for code, name in GeneralComment.ISSUE_STATUSES.items()}
 NOT_A_COMMENT = "This is not a valid general comment ID"
@@ -95,7 +93,7 @@ class BaseGeneralCommentResource(WebAPIResource):
         if "text" not in data and not existed:
             raise form_error({"text": ["This field is required"]})
         self.apply_fields(comment, data, allow_issues=self.allows_issues)
-        self.save(comment, parent)
+        comment_save(comment=comment)
         return self.item_response(
             request, comment, url_kwargs, status=303 if existed else 201, location=True
         )
@@ -111,14 +109,6 @@ class BaseGeneralCommentResource(WebAPIResource):
         if has_extra_data_changes(data):
             comment.extra_data = apply_extra_data_changes(comment.extra_data, data)
 
-    @staticmethod
-    def save(comment: GeneralComment, review: Review) -> None:
-        """Saving a comment refreshes its timestamp and its draft review's."""
-        with transaction.atomic():
-            comment.timestamp = timezone.now()
-            comment.save()
-            review_save(review=review, fields=[])
-
     # Replies' comments answer other comments and carry no issues of their own.
     allows_issues = True
 
@@ -128,7 +118,7 @@ class BaseGeneralCommentResource(WebAPIResource):
         review = obj.review
         if review.is_mutable_by(request.user):
             self.apply_fields(obj, request.data, allow_issues=self.allows_issues)
-            self.save(obj, review)
+            comment_save(comment=obj)
             return self.item_response(request, obj, url_kwargs)
         return self.update_issue_status(request, obj, url_kwargs)
 
@@ -154,10 +144,7 @@ class BaseGeneralCommentResource(WebAPIResource):
         return response
 
     def delete_object(self, request: Request, obj: GeneralComment) -> None:
-        review = obj.review
-        with transaction.atomic():
-            obj.delete()
-            review_save(review=review, fields=[])
+        comment_delete(comment=obj)
 
 
 class ReviewGeneralCommentResource(BaseGeneralCommentResource):

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
-from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -28,6 +27,7 @@ from rbapi.parsers import parse_bool
 from rbapi.resources import WebAPIResource
 from rbapi.users import UserResource
 from reviews.models import GROUP_NAME_REGEX, Group
+from reviews.services import group_save
 
 User = get_user_model()
 
@@ -122,7 +122,7 @@ class GroupResource(WebAPIResource):
         form.is_valid(raise_exception=True)
         group = Group(**form.validated_data)
         group.extra_data = apply_extra_data_changes({}, request.data)
-        self._save(group)
+        group_save(group=group)
         return self.item_response(request, group, url_kwargs, status=201)
 
     def update(self, request: Request, obj: Group, *, url_kwargs: dict[str, Any]) -> Response:
@@ -131,19 +131,8 @@ class GroupResource(WebAPIResource):
         for name, value in form.validated_data.items():
             setattr(obj, name, value)
         obj.extra_data = apply_extra_data_changes(obj.extra_data, request.data)
-        self._save(obj)
+        group_save(group=obj)
         return self.item_response(request, obj, url_kwargs)
-
-    @staticmethod
-    def _save(group: Group) -> None:
-        conflict = Group.objects.filter(name=group.name).exclude(pk=group.pk).exists()
-        if conflict:
-            raise WebAPIException(errors.GROUP_ALREADY_EXISTS)
-        try:
-            with transaction.atomic():
-                group.save()
-        except IntegrityError:
-            raise WebAPIException(errors.GROUP_ALREADY_EXISTS) from None
 
     def delete_object(self, request: Request, obj: Group) -> None:
         obj.delete()
