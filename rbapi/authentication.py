@@ -1,36 +1,72 @@
-"""Who is calling: HTTP Basic (which also starts a session), then the session cookie.
+"""Who is calling: HTTP Basic, an API token or an OAuth2 Bearer token (each of which also
+starts a session), then the session cookie.
 
 Review Board's rules (spec: mechanics.md §9, clients.md §2.5):
 
 * credentials are checked only when an ``Authorization`` header is present; otherwise the
   ``rbsessionid`` session decides;
-* a successful Basic login calls ``auth.login``, so a session cookie is issued and RBTools'
-  later cookie-only requests stay logged in; if the session already belongs to that user the
-  password is not checked again (hashing is slow);
-* bad credentials are error 104 even on a GET of public data, and log out any session; an
-  Authorization scheme nobody handles is treated as "not logged in" (103);
-* session-authenticated requests need no CSRF token: RBTools replays its cookie without one.
+* a successful header login calls ``auth.login``, so a session cookie is issued and RBTools'
+  later cookie-only requests stay logged in (RBTools sends the header once); if the session
+  already belongs to that user a Basic password is not checked again (hashing is slow);
+* a token login stores the token in the session (``webapi_token_id`` / ``oauth2_token_id``),
+  so the token's policy or scopes keep restricting the cookie-only requests that follow; a
+  token that expired or was invalidated since then makes the session "not logged in" (103);
+* bad credentials are error 104 even on a GET of public data, and log out any session; past
+  the login rate limit every attempt is 104 without the credentials being checked;
+* an Authorization scheme nobody handles is treated as "not logged in" (103);
+* cookie-authenticated writes carry no CSRF token (RBTools replays its cookie without one);
+  instead a write whose ``Origin`` is not trusted, or a browser's ``Sec-Fetch-Site:
+  cross-site`` without an ``Origin``, is refused (``rbapi.origins``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.request import Request
 
+from rbapi import errors
+from rbapi.errors import WebAPIException
+from rbapi.origins import check_origin
+from rbapi.ratelimit import login_attempts_exceeded, record_login_failure
 
-def _basic_credentials(value: str) -> tuple[str, str]:
+SESSION_API_TOKEN = "webapi_token_id"
+SESSION_OAUTH2_TOKEN = "oauth2_token_id"
+TOO_MANY_ATTEMPTS = "Maximum number of login attempts exceeded."
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class LoginFailed(AuthenticationFailed):
+    """Error 104, with Review Board's message for why (expired token, too many attempts)."""
+
+    def __init__(self, rb_message: str | None = None) -> None:
+        super().__init__()
+        self.rb_message = rb_message
+
+
+def _fail(request: Request, message: str | None = None) -> LoginFailed:
+    """Count a failed login, end any session, and say so."""
+    record_login_failure(request._request)
+    logout(request._request)
+    return LoginFailed(message)
+
+
+def _basic_credentials(request: Request, value: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise AuthenticationFailed() from None
+        raise _fail(request) from None
     username, sep, password = decoded.partition(":")
     if not sep or not username:
-        raise AuthenticationFailed()
+        raise _fail(request)
     return username, password
 
 
@@ -52,8 +88,68 @@ def _authenticate_basic(request: Request, username: str, password: str):
     return user
 
 
+def _start_session(request: Request, user: Any, **token_ids: int) -> None:
+    """Log ``user`` in (a new session unless it is already theirs) and record which token,
+    if any, the session now speaks for."""
+    django_request = request._request
+    if getattr(django_request, "user", None) != user:
+        login(django_request, user, backend=MODEL_BACKEND)
+    session = django_request.session
+    for key in (SESSION_API_TOKEN, SESSION_OAUTH2_TOKEN):
+        value = token_ids.get(key)
+        if value is None:
+            session.pop(key, None)
+        elif session.get(key) != value:
+            session[key] = value
+
+
+def _authenticate_api_token(request: Request, value: str):
+    from webapi.models import WebAPIToken
+    from webapi.token_generator import generator_of
+
+    if generator_of(value) is None:
+        raise _fail(request)
+    token = WebAPIToken.objects.select_related("user").filter(token=value).first()
+    if token is None:
+        raise _fail(request)
+    reason = token.unusable_reason()
+    if reason:
+        raise _fail(request, reason)
+    now = timezone.now()
+    WebAPIToken.objects.filter(pk=token.pk).update(last_used=now)
+    token.last_used = now
+    _start_session(request, token.user, **{SESSION_API_TOKEN: token.pk})
+    request._request.rbapi_api_token = token
+    return token.user, token
+
+
+def load_access_token(raw: str):
+    """The OAuth2 access token whose value is ``raw`` (looked up by its checksum, as
+    django-oauth-toolkit stores it), with its application and user."""
+    from oauth2_provider.models import get_access_token_model
+
+    checksum = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    return (
+        get_access_token_model()
+        .objects.select_related("application", "user")
+        .filter(token_checksum=checksum)
+        .first()
+    )
+
+
+def _authenticate_bearer(request: Request, value: str):
+    access_token = load_access_token(value)
+    if access_token is None or access_token.user is None or not access_token.user.is_active:
+        raise _fail(request)
+    if access_token.is_expired():
+        raise _fail(request, "This OAuth2 token has expired.")
+    _start_session(request, access_token.user, **{SESSION_OAUTH2_TOKEN: access_token.pk})
+    request._request.rbapi_oauth_token = access_token
+    return access_token.user, access_token
+
+
 class RBHeaderAuthentication(BaseAuthentication):
-    """Credentials from the ``Authorization`` header (Basic now; tokens arrive later)."""
+    """Credentials from the ``Authorization`` header: Basic, ``token`` and ``Bearer``."""
 
     def authenticate(self, request: Request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -61,29 +157,88 @@ class RBHeaderAuthentication(BaseAuthentication):
             return None
         scheme, _, value = header.partition(" ")
         scheme = scheme.lower()
-        if scheme == "basic":
-            username, password = _basic_credentials(value)
-            user = _authenticate_basic(request, username, password)
-            if user is None or not user.is_active:
-                logout(request._request)
-                raise AuthenticationFailed()
-            if getattr(request._request, "user", None) != user:
-                login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return user, None
-        if scheme == "token":
-            # No API token matches yet, so every token is a failed login (as an unknown
-            # token is in Review Board).
+        value = value.strip()
+        if scheme not in ("basic", "token", "bearer") or (
+            scheme == "bearer" and not settings.RBAPI_OAUTH2
+        ):
+            # A scheme no backend handles: Review Board treats the caller as not logged in.
+            raise NotAuthenticated()
+        if login_attempts_exceeded(request._request):
             logout(request._request)
-            raise AuthenticationFailed()
-        # A scheme no backend handles: Review Board treats the caller as not logged in.
-        raise NotAuthenticated()
+            raise LoginFailed(TOO_MANY_ATTEMPTS)
+        if scheme == "token":
+            if not value or " " in value:
+                raise _fail(request)
+            return _authenticate_api_token(request, value)
+        if scheme == "bearer":
+            return _authenticate_bearer(request, value)
+        username, password = _basic_credentials(request, value)
+        user = _authenticate_basic(request, username, password)
+        if user is None or not user.is_active:
+            raise _fail(request)
+        _start_session(request, user)
+        return user, None
 
     def authenticate_header(self, request: Request) -> str:
         return 'Basic realm="Web API"'
 
 
 class RBSessionAuthentication(SessionAuthentication):
-    """The ``rbsessionid`` session, without DRF's CSRF check (see the module docstring)."""
+    """The ``rbsessionid`` session, still bound by the token that started it, with an Origin
+    check on writes instead of DRF's CSRF token (see the module docstring)."""
+
+    def authenticate(self, request: Request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        django_request = request._request
+        session = django_request.session
+        token_id = session.get(SESSION_API_TOKEN)
+        if token_id is not None:
+            django_request.rbapi_api_token = self._session_api_token(request, token_id)
+        oauth_id = session.get(SESSION_OAUTH2_TOKEN)
+        if oauth_id is not None:
+            django_request.rbapi_oauth_token = self._session_oauth_token(request, oauth_id)
+        return result
+
+    @staticmethod
+    def _session_api_token(request: Request, token_id: int):
+        from webapi.models import WebAPIToken
+
+        token = WebAPIToken.objects.select_related("user").filter(pk=token_id).first()
+        if token is None or token.user_id != request._request.user.pk:
+            logout(request._request)
+            raise NotAuthenticated()
+        reason = token.unusable_reason()
+        if reason:
+            logout(request._request)
+            raise WebAPIException(errors.NOT_LOGGED_IN, reason)
+        return token
+
+    @staticmethod
+    def _session_oauth_token(request: Request, token_id: int):
+        from oauth2_provider.models import get_access_token_model
+
+        token = (
+            get_access_token_model()
+            .objects.select_related("application")
+            .filter(pk=token_id)
+            .first()
+        )
+        if token is None or token.user_id != request._request.user.pk or token.is_expired():
+            logout(request._request)
+            raise NotAuthenticated()
+        return token
 
     def enforce_csrf(self, request: Request) -> None:
-        return None
+        check_origin(request)
+
+
+def api_token_of(request: Request):
+    """The API token this request speaks for (header or session), or None."""
+    return getattr(request._request, "rbapi_api_token", None)
+
+
+def oauth_token_of(request: Request):
+    """The OAuth2 access token this request speaks for (header or session), or None."""
+    return getattr(request._request, "rbapi_oauth_token", None)

@@ -66,7 +66,7 @@ def to_webapi_exception(exc: Exception, context: dict) -> WebAPIException | None
     if isinstance(exc, drf.NotAuthenticated):
         return WebAPIException(errors.NOT_LOGGED_IN)
     if isinstance(exc, drf.AuthenticationFailed):
-        return WebAPIException(errors.LOGIN_FAILED)
+        return WebAPIException(errors.LOGIN_FAILED, getattr(exc, "rb_message", None))
     if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
         if _is_anonymous(context):
             return WebAPIException(errors.NOT_LOGGED_IN)

@@ -14,6 +14,7 @@ from rbapi.site import server_info
 
 class ServerInfoResource(WebAPIResource):
     name = "info"
+    policy_id = "server_info"
     singleton = True
     mimetype_item_resource_name = "server-info"
 

@@ -30,6 +30,15 @@ def get_resource_class(name: str) -> type[WebAPIResource]:
     return _REGISTRY[name]
 
 
+def all_resources() -> list[type[WebAPIResource]]:
+    return list(_REGISTRY.values())
+
+
+def policy_ids() -> set[str]:
+    """Every resource's policy ID: what token policies and OAuth2 scopes may name."""
+    return {resource.policy_id for resource in _REGISTRY.values()}
+
+
 _INSTANCES: dict[str, WebAPIResource] = {}
 
 

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rbapi import errors
+from rbapi.authentication import api_token_of, oauth_token_of
 from rbapi.errors import WebAPIException, form_error
 from rbapi.etags import encode_etag, etag_matches, not_modified
 from rbapi.fields import Field, ObjectField, ObjectListField, Output, SerializeContext
@@ -32,9 +33,15 @@ from rbapi.links import absolute, fill_template, link
 from rbapi.negotiation import vendor_mimetype
 from rbapi.pagination import RBPagination, wants_counts_only
 from rbapi.parsers import RBRequest
+from rbapi.policy import blocked_object_ids, is_allowed
 from rbapi.registry import get_resource, register
+from rbapi.scopes import required_scope
+from rbapi.throttling import RBRateThrottle, rate_limit_headers
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
+API_TOKEN_REFUSED = "API tokens may not be used on this resource."
+POLICY_DENIED = "This API token's policy does not allow this request."
+OAUTH_APP_DISABLED = "The OAuth2 application of this token is disabled."
 
 
 class WebAPIResource(APIView):
@@ -75,6 +82,12 @@ class WebAPIResource(APIView):
     # The name of a boolean setting that switches the resource on; off, every method is 101
     # before any other check (Review Board's feature-gated resources).
     feature_setting: ClassVar[str | None] = None
+    # The name API token policies and OAuth2 scopes use for this resource (default: ``name``).
+    policy_id: ClassVar[str] = ""
+    # Whether a request made with an API token / OAuth2 token may use this resource at all
+    # (Review Board refuses tokens on the token resources, so a token cannot mint tokens).
+    api_token_access_allowed: ClassVar[bool] = True
+    oauth2_token_access_allowed: ClassVar[bool] = True
 
     # --- filled in by the registry walk --------------------------------------------------------
     parent_resource_class: ClassVar[type[WebAPIResource] | None] = None
@@ -85,6 +98,7 @@ class WebAPIResource(APIView):
     # --- per view ------------------------------------------------------------------------------
     mode: str = "item"
     pagination_class = RBPagination
+    throttle_classes = (RBRateThrottle,)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -114,6 +128,7 @@ class WebAPIResource(APIView):
         cls.mimetype_list_resource_name = declared(
             "mimetype_list_resource_name"
         ) or plural.replace("_", "-")
+        cls.policy_id = declared("policy_id") or cls.name
         register(cls)
 
     # --- names ---------------------------------------------------------------------------------
@@ -150,6 +165,7 @@ class WebAPIResource(APIView):
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         self.check_login(request)
+        self.check_token_access(request, kwargs)
         # Bad output options (force-text-type, include-text-types) are refused before any
         # write happens, not after.
         SerializeContext.from_request(request, kwargs)
@@ -171,6 +187,51 @@ class WebAPIResource(APIView):
             raise WebAPIException(errors.NOT_LOGGED_IN)
         if not settings.RBAPI_ANONYMOUS_READ and not self.anonymous_always_allowed:
             raise WebAPIException(errors.NOT_LOGGED_IN)
+
+    def check_token_access(self, request: Request, url_kwargs: dict[str, Any]) -> None:
+        """An API token's policy and an OAuth2 token's scopes restrict what the request may do
+        here (spec: mechanics.md §9): 101 for a policy's denial, 112 for a missing scope, 113
+        for a resource closed to OAuth2 or a disabled application."""
+        method = request.method
+        api_token = api_token_of(request)
+        if api_token is not None:
+            if not self.api_token_access_allowed:
+                raise WebAPIException(errors.PERMISSION_DENIED, API_TOKEN_REFUSED)
+            if not is_allowed(api_token.policy, self.policy_id, method, self.url_object_id(url_kwargs)):
+                raise WebAPIException(errors.PERMISSION_DENIED, POLICY_DENIED)
+        oauth_token = oauth_token_of(request)
+        if oauth_token is not None:
+            if not self.oauth2_token_access_allowed:
+                raise WebAPIException(errors.OAUTH_ACCESS_DENIED_ERROR)
+            application = oauth_token.application
+            if application is None or not application.is_enabled_for_site():
+                raise WebAPIException(errors.OAUTH_ACCESS_DENIED_ERROR, OAUTH_APP_DISABLED)
+            if required_scope(self.policy_id, method) not in set(oauth_token.scope.split()):
+                raise WebAPIException(errors.OAUTH_MISSING_SCOPE_ERROR)
+
+    def url_object_id(self, url_kwargs: dict[str, Any]) -> Any:
+        """The ID of the object an item URL names (what policies list), or None."""
+        if self.mode != "item" or not self.uri_object_key:
+            return None
+        return url_kwargs.get(self.uri_object_key)
+
+    def apply_token_policy(self, request: Request, queryset: QuerySet) -> QuerySet:
+        """A list leaves out the items the caller's API token may not read."""
+        api_token = api_token_of(request)
+        if api_token is None or not self.uri_object_key:
+            return queryset
+        blocked = blocked_object_ids(api_token.policy, self.policy_id, "GET")
+        if not blocked:
+            return queryset
+        meta = queryset.model._meta
+        field = meta.pk if self.model_object_key == "pk" else meta.get_field(self.model_object_key)
+        values = []
+        for value in blocked:
+            try:
+                values.append(field.to_python(value))
+            except Exception:  # an ID that cannot name any object of this kind
+                continue
+        return queryset.exclude(**{f"{self.model_object_key}__in": values})
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if self.mode == "list":
@@ -214,8 +275,9 @@ class WebAPIResource(APIView):
         parent = self.get_parent_object(request, kwargs)
         if not self.has_list_access_permissions(request, parent):
             raise self.no_access_error(request)
-        queryset = self.filter_queryset(
-            request, self.get_queryset(request, parent=parent, is_list=True)
+        queryset = self.apply_token_policy(
+            request,
+            self.filter_queryset(request, self.get_queryset(request, parent=parent, is_list=True)),
         )
         if wants_counts_only(request):
             return Response({"count": queryset.count()})
@@ -490,6 +552,8 @@ class WebAPIResource(APIView):
             # DRF announces Allow on every response; Review Board only on a 405.
             del response["Allow"]
         patch_vary_headers(response, ("Accept", "Cookie", "Authorization", "Origin"))
+        for header, value in rate_limit_headers(request).items():
+            response[header] = value
         if (
             request.method == "GET"
             and isinstance(response, Response)

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "reviews",
     "changes",
     "status_updates",
+    "webapi",
+    "oauth",
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -60,7 +63,14 @@ WSGI_APPLICATION = "rbapi.wsgi.application"
 # /api/nosuch must reach the API's own 404 (error 100), not a redirect to /api/nosuch/.
 APPEND_SLASH = False
 
-TEMPLATES: list[dict] = []
+# Only django-oauth-toolkit's authorization (consent) page renders a template.
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
 
 # --- Database -------------------------------------------------------------------------------
 # SQLite is the embedded default; PostgreSQL is chosen by DATABASE_URL.
@@ -123,10 +133,51 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CORS_ALLOWED_ORIGINS = env_list("RBAPI_CORS_ORIGINS")
 CORS_ALLOW_CREDENTIALS = bool(CORS_ALLOWED_ORIGINS)
-CORS_EXPOSE_HEADERS = ["ETag", "Item-Content-Type", "Retry-After", "Location"]
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Item-Content-Type",
+    "Location",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+]
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "if-match",
+    "if-none-match",
+    "user-agent",
+    "x-requested-with",
+]
+CORS_URLS_REGEX = r"^/(api|oauth2)/.*$"
+# Origins (besides this server's own and the CORS origins) whose pages may make
+# cookie-authenticated writes (rbapi.origins).
+RBAPI_TRUSTED_ORIGINS = env_list("RBAPI_TRUSTED_ORIGINS")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Where django-oauth-toolkit's authorization page sends a browser that is not logged in.
+LOGIN_URL = os.environ.get("RBAPI_LOGIN_URL", "/api/session/")
+
+# Rate limits ("<count>/<s|m|h|d>", empty = off), counted in the shared cache; Review Board's
+# defaults. Failed logins (bad password or token) are limited per client address.
+RBAPI_RATE_LIMIT_ANONYMOUS = os.environ.get("RBAPI_RATE_LIMIT_ANONYMOUS", "1000/h")
+RBAPI_RATE_LIMIT_AUTHENTICATED = os.environ.get("RBAPI_RATE_LIMIT_AUTHENTICATED", "10000/h")
+RBAPI_LOGIN_RATE_LIMIT = os.environ.get("RBAPI_LOGIN_RATE_LIMIT", "5/m")
+# Behind a trusted proxy, rate limits key anonymous callers by X-Forwarded-For.
+RBAPI_BEHIND_PROXY_ADDRESS = env_bool("RBAPI_BEHIND_PROXY", False)
+
+# --- OAuth2 (django-oauth-toolkit) ----------------------------------------------------------
+# Bearer tokens on the API, /oauth2/authorize/ and /oauth2/token/ (Review Board's oauth2
+# feature); off, a Bearer header is an unknown scheme (103).
+RBAPI_OAUTH2 = env_bool("RBAPI_OAUTH2", True)
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.Application"
+OAUTH2_PROVIDER = {
+    # Scopes are <policy_id>:read|write|destroy, generated from the resource registry.
+    "SCOPES_BACKEND_CLASS": "rbapi.scopes.RegistryScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("RBAPI_OAUTH2_TOKEN_SECONDS", "36000")),
+}
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -177,6 +177,7 @@ class DraftInput:
 
 class DraftResource(WebAPIResource):
     name = "draft"
+    policy_id = "review_request_draft"
     singleton = True
     mimetype_item_resource_name = "review-request-draft"
     uri_template_names = ("draft", "review_request_draft")

@@ -64,6 +64,7 @@ class GroupInput(serializers.Serializer):
 
 class GroupResource(WebAPIResource):
     name = "group"
+    policy_id = "review_group"
     mimetype_item_resource_name = "review-group"
     mimetype_list_resource_name = "review-groups"
     model = Group

@@ -59,6 +59,7 @@ def last_update_of(review_request: ReviewRequest) -> dict[str, Any]:
 
 class LastUpdateResource(WebAPIResource):
     name = "last_update"
+    policy_id = "review_request_last_update"
     singleton = True
     uri_template_names = ("last_update", "review_request_last_update")
 

@@ -44,6 +44,7 @@ def test_login_by_email(admin):
         "Basic !!!notbase64",
         "Basic Zm9v",
         "token abc",
+        "Bearer abc",
     ],
 )
 def test_bad_credentials_are_104_even_on_public_reads(admin, header):
@@ -77,7 +78,7 @@ def test_inactive_users_cannot_log_in(admin):
 
 
 def test_unknown_scheme_is_not_logged_in(admin):
-    response = Client().get("/api/users/", HTTP_AUTHORIZATION="Bearer abc")
+    response = Client().get("/api/users/", HTTP_AUTHORIZATION="Digest abc")
     assert_error(response, 401, 103)
     assert response["WWW-Authenticate"] == CHALLENGE
 

@@ -1,0 +1,106 @@
+"""Rate limits kept in the shared cache, so every server process counts the same requests.
+
+Fixed windows: the counter of ``(scope, who, window)`` is created with ``cache.add`` and
+bumped with ``cache.incr``, both atomic on Redis, so two workers never lose a hit. Limits are
+written as Review Board's rates, ``"<count>/<s|m|h|d>"`` (e.g. ``1000/h``); an empty rate
+switches the limit off.
+
+Three scopes (spec: mechanics.md §9): ``anonymous`` and ``authenticated`` API calls, keyed by
+client address and user, and ``login`` failures, keyed by client address.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str | None) -> Rate | None:
+        """``"1000/h"`` -> Rate(1000, 3600); ``""``/None -> no limit."""
+        if not text:
+            return None
+        count, _, period = text.partition("/")
+        period = period.strip().lower()
+        multiplier = 1
+        if period[:-1].isdigit():
+            multiplier, period = int(period[:-1]), period[-1:]
+        if not count.strip().isdigit() or period[:1] not in PERIODS:
+            raise ValueError(f"invalid rate {text!r}: use <count>/<s|m|h|d>")
+        return cls(int(count), PERIODS[period[:1]] * multiplier)
+
+
+@dataclass(frozen=True)
+class Usage:
+    limit: int
+    count: int
+    retry_after: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.count, 0)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The caller's address; behind a trusted proxy, the first ``X-Forwarded-For`` entry."""
+    if getattr(settings, "RBAPI_BEHIND_PROXY_ADDRESS", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _key(scope: str, who: str, rate: Rate, now: float) -> tuple[str, int]:
+    window = int(now // rate.seconds)
+    retry_after = int((window + 1) * rate.seconds - now) + 1
+    return f"rbapi:rl:{scope}:{rate.seconds}:{who}:{window}", retry_after
+
+
+def hit(scope: str, who: str, rate: Rate) -> Usage:
+    """Count one event and say where the counter stands."""
+    key, retry_after = _key(scope, who, rate, time.time())
+    if cache.add(key, 1, timeout=rate.seconds + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window expired between add and incr
+            cache.add(key, 1, timeout=rate.seconds + 1)
+            count = 1
+    return Usage(rate.count, count, retry_after)
+
+
+def peek(scope: str, who: str, rate: Rate) -> Usage:
+    """Where the counter stands, without counting."""
+    key, retry_after = _key(scope, who, rate, time.time())
+    return Usage(rate.count, int(cache.get(key) or 0), retry_after)
+
+
+def login_rate() -> Rate | None:
+    return Rate.parse(settings.RBAPI_LOGIN_RATE_LIMIT)
+
+
+def login_attempts_exceeded(request: HttpRequest) -> bool:
+    rate = login_rate()
+    return rate is not None and peek("login", client_address(request), rate).count >= rate.count
+
+
+def record_login_failure(request: HttpRequest) -> None:
+    rate = login_rate()
+    if rate is not None:
+        hit("login", client_address(request), rate)
