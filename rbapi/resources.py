@@ -197,7 +197,8 @@ class WebAPIResource(APIView):
         if api_token is not None:
             if not self.api_token_access_allowed:
                 raise WebAPIException(errors.PERMISSION_DENIED, API_TOKEN_REFUSED)
-            if not is_allowed(api_token.policy, self.policy_id, method, self.url_object_id(url_kwargs)):
+            object_id = self.url_object_id(url_kwargs)
+            if not is_allowed(api_token.policy, self.policy_id, method, object_id):
                 raise WebAPIException(errors.PERMISSION_DENIED, POLICY_DENIED)
         oauth_token = oauth_token_of(request)
         if oauth_token is not None:
