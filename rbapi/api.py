@@ -13,3 +13,4 @@ from reviews.resources import (  # noqa: F401
     reviews,
 )
 from status_updates import resources as status_update_resources  # noqa: F401
+from webapi import resources as api_token_resources  # noqa: F401

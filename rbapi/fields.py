@@ -146,6 +146,18 @@ class Field:
             out.data[self.name] = to_wire(self.value(resource, obj, ctx))
 
 
+class IsoDateTimeField(Field):
+    """A datetime written with ``isoformat()`` in UTC: microseconds and ``+00:00``, as Review
+    Board writes the dates of API tokens and OAuth2 tokens (not the usual ``...Z``)."""
+
+    def serialize(
+        self, resource: WebAPIResource, obj: Any, ctx: SerializeContext, out: Output
+    ) -> None:
+        if ctx.wants_field(self.name):
+            value = self.value(resource, obj, ctx)
+            out.data[self.name] = value.astimezone(datetime.UTC).isoformat() if value else None
+
+
 class ObjectField(Field):
     """A single related object: a titled link, or the full object when expanded. An object
     the viewer may not see is sent as ``null``."""

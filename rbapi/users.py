@@ -91,6 +91,7 @@ class UserResource(WebAPIResource):
     model_object_key = "username"
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT")
+    item_child_resources = ("api_token",)
     fields = (
         Field("id"),
         Field("username"),

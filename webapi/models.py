@@ -7,7 +7,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from webapi.token_generator import LEGACY_SHA1, VENDOR_CHECKSUM
 
@@ -66,7 +66,7 @@ class WebAPIToken(models.Model):
         if self.expired:
             return f"This API token expired on {_date(self.expires)}."
         if not self.valid:
-            when = _date(self.invalid_date) if self.invalid_date else "an unknown date"
+            when = _date(self.invalid_date or self.last_updated)
             if self.invalid_reason:
                 return f"This API token became invalid on {when}: {self.invalid_reason}"
             return f"This API token became invalid on {when}."
@@ -76,4 +76,5 @@ class WebAPIToken(models.Model):
 
 
 def _date(value: datetime.datetime) -> str:
-    return value.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    """Review Board's wording of a date in these messages: ``Jan. 1, 2020, midnight``."""
+    return dateformat.format(value.astimezone(datetime.UTC), "N j, Y, P")

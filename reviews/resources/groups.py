@@ -143,6 +143,7 @@ class ReviewGroupUserResource(UserResource):
     """A member of a review group: a user, linked under the group."""
 
     name = "review_group_user"
+    item_child_resources = ()
     uri_name = "users"
     item_result_key = "user"
     list_result_key = "users"
