@@ -1,6 +1,7 @@
 """Imports every resource module so that each registers itself in the resource registry."""
 
 from changes import resources as change_resources  # noqa: F401
+from oauth import resources as oauth_resources  # noqa: F401
 from rbapi import info, root, session, users  # noqa: F401
 from reviews.resources import (  # noqa: F401
     comments,

@@ -131,21 +131,31 @@ def load_access_token(raw: str):
     checksum = hashlib.sha256(raw.encode("utf-8")).hexdigest()
     return (
         get_access_token_model()
-        .objects.select_related("application", "user")
+        .objects.select_related("application__user", "user")
         .filter(token_checksum=checksum)
         .first()
     )
 
 
+def oauth_token_user(access_token: Any):
+    """Whom an OAuth2 token acts for: its user, or for a client-credentials token (which has
+    none) the application's owner."""
+    if access_token.user is not None:
+        return access_token.user
+    application = access_token.application
+    return application.user if application is not None else None
+
+
 def _authenticate_bearer(request: Request, value: str):
     access_token = load_access_token(value)
-    if access_token is None or access_token.user is None or not access_token.user.is_active:
+    user = oauth_token_user(access_token) if access_token is not None else None
+    if user is None or not user.is_active:
         raise _fail(request)
     if access_token.is_expired():
         raise _fail(request, "This OAuth2 token has expired.")
-    _start_session(request, access_token.user, **{SESSION_OAUTH2_TOKEN: access_token.pk})
+    _start_session(request, user, **{SESSION_OAUTH2_TOKEN: access_token.pk})
     request._request.rbapi_oauth_token = access_token
-    return access_token.user, access_token
+    return user, access_token
 
 
 class RBHeaderAuthentication(BaseAuthentication):
@@ -221,11 +231,12 @@ class RBSessionAuthentication(SessionAuthentication):
 
         token = (
             get_access_token_model()
-            .objects.select_related("application")
+            .objects.select_related("application", "user")
             .filter(pk=token_id)
             .first()
         )
-        if token is None or token.user_id != request._request.user.pk or token.is_expired():
+        user = oauth_token_user(token) if token is not None else None
+        if user is None or user.pk != request._request.user.pk or token.is_expired():
             logout(request._request)
             raise NotAuthenticated()
         return token

@@ -25,6 +25,8 @@ class RootResource(WebAPIResource):
     item_child_resources = (
         "group",
         "info",
+        "oauth_app",
+        "oauth_token",
         "repository",
         "review_request",
         "session",

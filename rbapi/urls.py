@@ -1,7 +1,7 @@
 """Mounts ``/api/`` once, from the resource registry: one route per resource list or item,
 then a catch-all that answers error 100 for anything else under ``/api/``."""
 
-from django.urls import re_path
+from django.urls import include, path, re_path
 
 from rbapi import api  # noqa: F401  (registers every resource)
 from rbapi.registry import build_tree
@@ -16,6 +16,9 @@ urlpatterns = [
     for route in build_tree()
 ]
 urlpatterns.append(re_path(r"^api/.*$", UnknownResourceView.as_view(), name="api-unknown"))
+# django-oauth-toolkit's authorization and token endpoints (not its application management
+# pages: applications are managed through /api/oauth-apps/).
+urlpatterns.append(path("oauth2/", include(("oauth.urls", "oauth2_provider"))))
 
 handler404 = "rbapi.views.not_found"
 handler500 = "rbapi.views.server_error"

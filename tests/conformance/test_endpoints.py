@@ -8,9 +8,14 @@ resource joins these tables by adding its sample URL values to ``SAMPLE_KWARGS``
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.test import Client
+from django.utils import timezone
+from oauth2_provider.models import AccessToken
 
+from oauth.models import Application
 from rbapi.registry import build_tree
 from reviews.models import GeneralComment, Group, Repository
 from reviews.review_services import (
@@ -20,6 +25,7 @@ from reviews.review_services import (
 )
 from reviews.services import draft_get_or_create, review_request_create, review_request_publish
 from status_updates.models import StatusUpdate
+from webapi.services import api_token_create
 
 from ..conftest import assert_error, assert_ok, make_user
 
@@ -33,6 +39,9 @@ SAMPLE_KWARGS = {
     "reply_id": "{reply_id}",
     "comment_id": "{comment_id}",
     "status_update_id": "{status_update_id}",
+    "api_token_id": "{api_token_id}",
+    "app_id": "{app_id}",
+    "oauth_token_id": "{oauth_token_id}",
 }
 # Where one placeholder names different objects on different routes.
 ROUTE_KWARGS = {"review_reply_general_comment-item": {"comment_id": "{reply_comment_id}"}}
@@ -91,9 +100,26 @@ def world(db):
     status_update = StatusUpdate.objects.create(
         review_request=review_request, user=admin, service_id="ci", summary="CI"
     )
+    api_token = api_token_create(user=doc, note="CI", policy={})
+    app = Application.objects.create(
+        user=admin,
+        name="frontend",
+        client_type="confidential",
+        authorization_grant_type="client-credentials",
+    )
+    oauth_token = AccessToken.objects.create(
+        user=admin,
+        application=app,
+        token="conformance-token",
+        scope="root:read",
+        expires=timezone.now() + datetime.timedelta(hours=1),
+    )
     client = Client()
     client.force_login(admin)
     return {
+        "api_token_id": api_token.pk,
+        "app_id": app.pk,
+        "oauth_token_id": oauth_token.pk,
         "client": client,
         "repository_id": repo.pk,
         "review_request_id": review_request.pk,
