@@ -123,6 +123,12 @@ def _authenticate_api_token(request: Request, value: str):
     return token.user, token
 
 
+DEPRECATED_TOKEN = (
+    "This API token uses a deprecated format and will stop working in a future release. "
+    "Create a new token to replace it."
+)
+
+
 def load_access_token(raw: str):
     """The OAuth2 access token whose value is ``raw`` (looked up by its checksum, as
     django-oauth-toolkit stores it), with its application and user."""
@@ -165,8 +171,9 @@ class RBHeaderAuthentication(BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
-        scheme, _, value = header.partition(" ")
-        scheme = scheme.lower()
+        raw_scheme, _, value = header.partition(" ")
+        # "token" is case-sensitive in Review Board ("Token x" is an unknown scheme).
+        scheme = raw_scheme if raw_scheme == "token" else raw_scheme.lower()
         value = value.strip()
         if scheme not in ("basic", "token", "bearer") or (
             scheme == "bearer" and not settings.RBAPI_OAUTH2
@@ -177,7 +184,9 @@ class RBHeaderAuthentication(BaseAuthentication):
             logout(request._request)
             raise LoginFailed(TOO_MANY_ATTEMPTS)
         if scheme == "token":
-            if not value or " " in value:
+            if not value:
+                raise NotAuthenticated()
+            if " " in value:
                 raise _fail(request)
             return _authenticate_api_token(request, value)
         if scheme == "bearer":

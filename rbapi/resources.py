@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rbapi import errors
-from rbapi.authentication import api_token_of, oauth_token_of
+from rbapi.authentication import DEPRECATED_TOKEN, api_token_of, oauth_token_of
 from rbapi.errors import WebAPIException, form_error
 from rbapi.etags import encode_etag, etag_matches, not_modified
 from rbapi.fields import Field, ObjectField, ObjectListField, Output, SerializeContext
@@ -555,6 +555,9 @@ class WebAPIResource(APIView):
         patch_vary_headers(response, ("Accept", "Cookie", "Authorization", "Origin"))
         for header, value in rate_limit_headers(request).items():
             response[header] = value
+        api_token = api_token_of(request)
+        if api_token is not None and api_token.deprecated:
+            response["X-API-Token-Deprecated"] = DEPRECATED_TOKEN
         if (
             request.method == "GET"
             and isinstance(response, Response)

@@ -188,6 +188,9 @@ class ReviewRequest(ReviewRequestFields):
             ("can_change_status", "Can change status"),
             ("can_edit_reviewrequest", "Can edit review request"),
             ("can_submit_as_another_user", "Can submit as another user"),
+            # Review Board's name for the right to edit anyone's status updates (its status
+            # updates live in the reviews app).
+            ("change_statusupdate", "Can change status updates"),
         ]
         constraints = [
             # One commit is reviewed once per repository (Review Board's 204/227).

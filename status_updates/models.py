@@ -97,10 +97,12 @@ class StatusUpdate(models.Model):
         return state in (self.ERROR, self.TIMEOUT) and bool(self.extra_data.get("can_retry"))
 
     def is_mutable_by(self, user: AnyUser) -> bool:
-        """Its creator, the review request's submitter, or a holder of
-        ``status_updates.change_statusupdate`` (superusers hold every permission)."""
+        """Its creator, the review request's submitter, or a holder of Review Board's
+        ``reviews.change_statusupdate`` (or this app's own ``change_statusupdate``; superusers
+        hold every permission)."""
         return user.is_authenticated and (
             user.pk == self.user_id
             or user.pk == self.review_request.submitter_id
+            or user.has_perm("reviews.change_statusupdate")
             or user.has_perm("status_updates.change_statusupdate")
         )
