@@ -173,7 +173,9 @@ class RBHeaderAuthentication(BaseAuthentication):
             return None
         raw_scheme, _, value = header.partition(" ")
         # "token" is case-sensitive in Review Board ("Token x" is an unknown scheme).
-        scheme = raw_scheme if raw_scheme == "token" else raw_scheme.lower()
+        scheme = raw_scheme.lower()
+        if scheme == "token" and raw_scheme != "token":
+            scheme = raw_scheme
         value = value.strip()
         if scheme not in ("basic", "token", "bearer") or (
             scheme == "bearer" and not settings.RBAPI_OAUTH2

@@ -34,7 +34,7 @@ MASKED_LENGTH = 12
 
 def _policy(raw: Any) -> dict[str, Any]:
     try:
-        return parse_policy(raw if isinstance(raw, str) else None, policy_ids()) or {}
+        return parse_policy(raw, policy_ids())
     except PolicyError as exc:
         # Review Board reports policy errors as a string, not a list.
         raise form_error({"policy": str(exc)}) from None
