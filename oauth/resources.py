@@ -74,7 +74,8 @@ class OAuthApplicationResource(WebAPIResource):
         Field("client_secret"),
         Field("client_type"),
         Field("enabled"),
-        ExtraDataField(),
+        # Review Board sends null for an application without extra data.
+        ExtraDataField(empty_as_null=True),
         Field("id"),
         Field("name"),
         Field("redirect_uris"),
@@ -228,6 +229,15 @@ class OAuthTokenResource(WebAPIResource):
             return queryset
         # Client-credentials tokens have no user: they act for the application's owner.
         return queryset.filter(Q(user=user) | Q(user__isnull=True, application__user=user))
+
+    def has_modify_permissions(self, request: Request, obj: Any) -> bool:
+        """The token's user (or, for a client-credentials token, the application's owner)
+        and superusers."""
+        user = request.user
+        owner_id = obj.user_id
+        if owner_id is None and obj.application is not None:
+            owner_id = obj.application.user_id
+        return user.is_authenticated and (user.is_superuser or user.pk == owner_id)
 
     def serialize_application_field(self, obj: Any, ctx: SerializeContext) -> str | None:
         return obj.application.name if obj.application else None

@@ -270,14 +270,18 @@ class RichTextField(Field):
 class ExtraDataField(Field):
     """``extra_data`` minus private (``__``) keys."""
 
-    def __init__(self, name: str = "extra_data", *, source: str | None = None) -> None:
+    def __init__(
+        self, name: str = "extra_data", *, source: str | None = None, empty_as_null: bool = False
+    ) -> None:
         super().__init__(name, source=source)
+        self.empty_as_null = empty_as_null
 
     def serialize(
         self, resource: WebAPIResource, obj: Any, ctx: SerializeContext, out: Output
     ) -> None:
         if ctx.wants_field(self.name):
-            out.data[self.name] = public_extra_data(self.value(resource, obj, ctx) or {})
+            value = public_extra_data(self.value(resource, obj, ctx) or {})
+            out.data[self.name] = None if self.empty_as_null and not value else value
 
 
 def apply_text_type(obj: Any, name: str, data: Any, *, source: str | None = None) -> list[str]:

@@ -549,6 +549,10 @@ class WebAPIResource(APIView):
                 response["Item-Content-Type"] = self.item_mimetype(request)
             else:
                 response.content_type = self.item_mimetype(request)
+        if response.status_code == 204 and isinstance(response, Response):
+            # Review Board names the item's type even on an empty 204 (DRF drops it).
+            response.render()
+            response["Content-Type"] = self.item_mimetype(request)
         if response.status_code != 405 and response.has_header("Allow"):
             # DRF announces Allow on every response; Review Board only on a 405.
             del response["Allow"]

@@ -108,6 +108,16 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
     }
     # Sessions survive a cache flush and stay consistent across workers and nodes.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+elif CACHE_URL.startswith("file://"):
+    # Files shared by the server processes of one machine (bin/serve's default): rate-limit
+    # counters agree across workers without a Redis server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": CACHE_URL.removeprefix("file://"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # A per-process cache in front of sessions would let one worker keep a session that
