@@ -5,6 +5,7 @@ has its scopes and django-oauth-toolkit only grants scopes that exist."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 METHOD_SCOPES = {
@@ -23,6 +24,7 @@ def required_scope(policy_id: str, method: str) -> str:
     return f"{policy_id}:{METHOD_SCOPES.get(method, 'write')}"
 
 
+@functools.cache
 def all_scopes() -> dict[str, str]:
     """Every scope a client may ask for, with a description (django-oauth-toolkit's
     ``SCOPES``)."""

@@ -972,12 +972,14 @@ def private_rr(request, owner):
     return make_review_request(submitter=owner, publish=True, groups=[secret])
 
 
-@pytest.fixture
-def perm_holder(db):
+@pytest.fixture(params=["reviews", "status_updates"])
+def perm_holder(request, db):
+    """A holder of ``change_statusupdate``: Review Board's ``reviews.change_statusupdate``, or
+    the status_updates app's own."""
     user = make_user("ci-admin")
     user.user_permissions.add(
         Permission.objects.get(
-            codename="change_statusupdate", content_type__app_label="status_updates"
+            codename="change_statusupdate", content_type__app_label=request.param
         )
     )
     return get_user_model().objects.get(pk=user.pk)
