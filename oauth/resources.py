@@ -4,7 +4,8 @@ granted to them (django-oauth-toolkit's models), as Review Board exposes them.
 Users manage their own applications and tokens; superusers see and manage all. Another user's
 object answers 100, as in Review Board (it is filtered out, not refused). Only superusers may
 set ``skip_authorization`` or create an application for someone else. OAuth2 tokens cannot be
-used on ``/api/oauth-tokens/`` (113), so a token cannot widen its own scopes.
+used on ``/api/oauth-tokens/`` (113), nor API tokens (101), so a token cannot widen its own
+scopes or read another token.
 
 The client secret is stored hashed (django-oauth-toolkit's default), so it is shown once: in
 the response that creates it or regenerates it (Review Board stores and shows it in plain
@@ -211,6 +212,8 @@ class OAuthTokenResource(WebAPIResource):
     list_methods = ("GET",)
     item_methods = ("GET", "PUT", "DELETE")
     login_required = True
+    # Neither kind of token may read or change OAuth2 tokens (Review Board's rule).
+    api_token_access_allowed = False
     oauth2_token_access_allowed = False
     ordering = ("pk",)
     fields = (
