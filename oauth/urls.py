@@ -2,17 +2,20 @@
 ``/oauth2/introspect/`` from django-oauth-toolkit.
 
 The consent page is a cookie-authenticated form, so it gets Django's CSRF check (the API
-itself has none; see rbapi.origins).
+itself has none; see rbapi.origins); a visitor who is not logged in gets a Basic challenge
+(oauth.views).
 """
 
 from django.urls import path
 from django.views.decorators.csrf import csrf_protect
 from oauth2_provider import views
 
+from oauth.views import AuthorizationView
+
 app_name = "oauth2_provider"
 
 urlpatterns = [
-    path("authorize/", csrf_protect(views.AuthorizationView.as_view()), name="authorize"),
+    path("authorize/", csrf_protect(AuthorizationView.as_view()), name="authorize"),
     path("token/", views.TokenView.as_view(), name="token"),
     path("revoke_token/", views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", views.IntrospectTokenView.as_view(), name="introspect"),

@@ -167,8 +167,6 @@ RBAPI_TRUSTED_ORIGINS = env_list("RBAPI_TRUSTED_ORIGINS")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
-# Where django-oauth-toolkit's authorization page sends a browser that is not logged in.
-LOGIN_URL = os.environ.get("RBAPI_LOGIN_URL", "/api/session/")
 
 # Rate limits ("<count>/<s|m|h|d>", empty = off), counted in the shared cache; Review Board's
 # defaults. Failed logins (bad password or token) are limited per client address.

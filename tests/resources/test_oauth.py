@@ -697,18 +697,47 @@ class TestAuthorizationCode:
             "&error_description=Code+challenge+required.&state=xyz"
         )
 
-    def test_anonymous_is_sent_to_log_in(self, owner_client, anon_client):
+    def test_anonymous_is_asked_to_log_in_with_basic(self, owner, owner_client, anon_client):
+        app = create_app(
+            owner_client,
+            authorization_grant_type="authorization-code",
+            redirect_uris=CALLBACK,
+        )
+        verifier, challenge = pkce_pair()
+        params = self.authorize_params(app["client_id"], challenge)
+        response = anon_client.get(AUTHORIZE_URL, params)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == 'Basic realm="Review Board"'
+        bad = anon_client.get(AUTHORIZE_URL, params, HTTP_AUTHORIZATION=basic_auth("doc", "x"))
+        assert bad.status_code == 401
+        # The right password logs the browser in and shows the consent page.
+        browser = Client()
+        response = browser.get(AUTHORIZE_URL, params, HTTP_AUTHORIZATION=basic_auth("doc"))
+        assert response.status_code == 200
+        fields = hidden_fields(response.content.decode())
+        fields.pop("csrfmiddlewaretoken", None)
+        code = self.code_from(browser.post(AUTHORIZE_URL, {**fields, "allow": "Allow"}))
+        assert self.exchange(app, code, verifier).status_code == 200
+        assert AccessToken.objects.get().user == owner
+
+    def test_failed_basic_logins_on_the_consent_page_are_limited(
+        self, settings, owner, owner_client
+    ):
+        settings.RBAPI_LOGIN_RATE_LIMIT = "2/m"
         app = create_app(
             owner_client,
             authorization_grant_type="authorization-code",
             redirect_uris=CALLBACK,
         )
         _, challenge = pkce_pair()
-        response = anon_client.get(
-            AUTHORIZE_URL, self.authorize_params(app["client_id"], challenge)
-        )
-        assert response.status_code == 302
-        assert urlsplit(response["Location"]).path == "/api/session/"
+        params = self.authorize_params(app["client_id"], challenge)
+        for _ in range(2):
+            response = Client().get(
+                AUTHORIZE_URL, params, HTTP_AUTHORIZATION=basic_auth("doc", "x")
+            )
+            assert response.status_code == 401
+        response = Client().get(AUTHORIZE_URL, params, HTTP_AUTHORIZATION=basic_auth("doc"))
+        assert response.status_code == 401
 
 
 # --- Bearer tokens on the API -------------------------------------------------------------------
