@@ -31,6 +31,7 @@ def golden_user(user, *, private: bool = False) -> dict:
         "id": user.pk,
         "is_active": True,
         "links": {
+            "api_tokens": {"href": f"{BASE}/api/users/{name}/api-tokens/", "method": "GET"},
             "self": {"href": f"{BASE}/api/users/{name}/", "method": "GET"},
             "update": {"href": f"{BASE}/api/users/{name}/", "method": "PUT"},
         },
