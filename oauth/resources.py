@@ -3,9 +3,9 @@ granted to them (django-oauth-toolkit's models), as Review Board exposes them.
 
 Users manage their own applications and tokens; superusers see and manage all. Another user's
 object answers 100, as in Review Board (it is filtered out, not refused). Only superusers may
-set ``skip_authorization`` or create an application for someone else. OAuth2 tokens cannot be
-used on ``/api/oauth-tokens/`` (113), nor API tokens (101), so a token cannot widen its own
-scopes or read another token.
+set ``skip_authorization`` or create an application for someone else. Neither OAuth2
+tokens (113) nor API tokens (101) may be used on these resources, so a token cannot create an
+application, mint new tokens, widen its own scopes or read another token.
 
 The client secret is stored hashed (django-oauth-toolkit's default), so it is shown once: in
 the response that creates it or regenerates it (Review Board stores and shows it in plain
@@ -49,6 +49,7 @@ GRANT_TYPES = ("authorization-code", "client-credentials", "implicit", "password
 CLIENT_TYPES = ("confidential", "public")
 NEEDS_REDIRECT = ("authorization-code", "implicit")
 SECRET_FIELD = "_rbapi_plain_client_secret"
+NAME_LENGTH = Application._meta.get_field("name").max_length
 
 
 def _choice_error(value: str, choices: tuple[str, ...]) -> str:
@@ -67,6 +68,9 @@ class OAuthApplicationResource(WebAPIResource):
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT", "DELETE")
     login_required = True
+    # A token must not create applications and mint itself new tokens.
+    api_token_access_allowed = False
+    oauth2_token_access_allowed = False
     ordering = ("pk",)
     list_select_related = ("user",)
     fields = (
@@ -120,6 +124,11 @@ class OAuthApplicationResource(WebAPIResource):
                     problems[name] = [_choice_error(data[name], choices)]
         if "name" in data:
             values["name"] = data["name"].strip()
+            if len(values["name"]) > NAME_LENGTH:
+                problems["name"] = [
+                    f"Ensure this value has at most {NAME_LENGTH} characters "
+                    f"(it has {len(values['name'])})."
+                ]
         if "enabled" in data:
             values["enabled"] = parse_bool(data["enabled"])
         if "skip_authorization" in data:

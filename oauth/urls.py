@@ -10,13 +10,13 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_protect
 from oauth2_provider import views
 
-from oauth.views import AuthorizationView
+from oauth.views import AuthorizationView, TokenView
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
     path("authorize/", csrf_protect(AuthorizationView.as_view()), name="authorize"),
-    path("token/", views.TokenView.as_view(), name="token"),
+    path("token/", TokenView.as_view(), name="token"),
     path("revoke_token/", views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", views.IntrospectTokenView.as_view(), name="introspect"),
 ]

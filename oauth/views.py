@@ -1,25 +1,36 @@
-"""The OAuth2 authorization (consent) page, for a server that has no HTML login page.
+"""The OAuth2 endpoints' views, for a server that has no HTML login page.
 
-django-oauth-toolkit's view sends a visitor who is not logged in to ``LOGIN_URL``; rbapi has
-no login form, so instead the browser is asked for its Review Board username and password with
-an HTTP Basic challenge, checked as the API checks them (e-mail addresses accepted, failed
-attempts rate-limited per address). A visitor with an ``rbsessionid`` session is not asked.
+* The authorization (consent) page: django-oauth-toolkit's view sends a visitor who is not
+  logged in to ``LOGIN_URL``; rbapi has none, so the browser is asked for its Review Board
+  username (or e-mail address) and password with an HTTP Basic challenge, checked as the API
+  checks them, failures rate-limited per address. A session that an API token or OAuth2 token
+  started does not count as logged in here: a token must never grant new tokens.
+* The token endpoint: failed password grants and client logins count as failed logins, so
+  passwords cannot be guessed there past the login rate limit.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Any
 
-from django.contrib.auth import authenticate, login
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from oauth2_provider import views
 
-from rbapi.authentication import MODEL_BACKEND
+from rbapi.authentication import (
+    MODEL_BACKEND,
+    SESSION_API_TOKEN,
+    SESSION_OAUTH2_TOKEN,
+    TOO_MANY_ATTEMPTS,
+    check_password,
+)
 from rbapi.ratelimit import login_attempts_exceeded, record_login_failure
 
 REALM = 'Basic realm="Review Board"'
+FAILED_GRANTS = ("invalid_grant", "invalid_client")
 
 
 def _basic_user(request: HttpRequest) -> Any:
@@ -32,15 +43,19 @@ def _basic_user(request: HttpRequest) -> Any:
         )
     except (binascii.Error, UnicodeDecodeError, ValueError):
         username, sep, password = "", "", ""
-    user = authenticate(request, username=username, password=password) if sep else None
-    if user is None or not user.is_active:
+    user = check_password(request, username, password) if sep else None
+    if user is None:
         record_login_failure(request)
-        return None
     return user
 
 
 class AuthorizationView(views.AuthorizationView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        session = request.session
+        if request.user.is_authenticated and (
+            SESSION_API_TOKEN in session or SESSION_OAUTH2_TOKEN in session
+        ):
+            logout(request)
         if not request.user.is_authenticated:
             user = None if login_attempts_exceeded(request) else _basic_user(request)
             if user is None:
@@ -54,3 +69,20 @@ class AuthorizationView(views.AuthorizationView):
                 return response
             login(request, user, backend=MODEL_BACKEND)
         return super().dispatch(request, *args, **kwargs)
+
+
+class TokenView(views.TokenView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if login_attempts_exceeded(request):
+            return JsonResponse(
+                {"error": "invalid_request", "error_description": TOO_MANY_ATTEMPTS}, status=429
+            )
+        response = super().post(request, *args, **kwargs)
+        if response.status_code in (400, 401):
+            try:
+                error = json.loads(response.content).get("error")
+            except (ValueError, AttributeError):
+                error = None
+            if error in FAILED_GRANTS:
+                record_login_failure(request)
+        return response

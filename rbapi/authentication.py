@@ -28,6 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
@@ -70,22 +71,31 @@ def _basic_credentials(request: Request, value: str) -> tuple[str, str]:
     return username, password
 
 
+def check_password(django_request: HttpRequest, username: str, password: str):
+    """The active user with these credentials, or None. Review Board accepts an e-mail
+    address in place of the username."""
+    user = authenticate(django_request, username=username, password=password)
+    if user is None and "@" in username:
+        match = get_user_model().objects.filter(email__iexact=username).first()
+        if match is not None:
+            user = authenticate(django_request, username=match.get_username(), password=password)
+    return user if user is not None and user.is_active else None
+
+
 def _authenticate_basic(request: Request, username: str, password: str):
     django_request = request._request
     session_user = getattr(django_request, "user", None)
+    session = django_request.session
     if (
         session_user is not None
         and session_user.is_authenticated
         and session_user.get_username() == username
+        # A session a token started is bound by the token: only a real password lifts that.
+        and SESSION_API_TOKEN not in session
+        and SESSION_OAUTH2_TOKEN not in session
     ):
         return session_user
-    user = authenticate(django_request, username=username, password=password)
-    if user is None and "@" in username:
-        # Review Board accepts an e-mail address in place of the username.
-        match = get_user_model().objects.filter(email__iexact=username).first()
-        if match is not None:
-            user = authenticate(django_request, username=match.get_username(), password=password)
-    return user
+    return check_password(django_request, username, password)
 
 
 def _start_session(request: Request, user: Any, **token_ids: int) -> None:
@@ -195,7 +205,7 @@ class RBHeaderAuthentication(BaseAuthentication):
             return _authenticate_bearer(request, value)
         username, password = _basic_credentials(request, value)
         user = _authenticate_basic(request, username, password)
-        if user is None or not user.is_active:
+        if user is None:
             raise _fail(request)
         _start_session(request, user)
         return user, None

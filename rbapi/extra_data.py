@@ -15,7 +15,7 @@ Every failure is error 105 with the message under ``fields.extra_data``; nothing
 from __future__ import annotations
 
 import copy
-import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +23,7 @@ import jsonpatch
 import jsonpointer
 
 from rbapi.errors import form_error
+from rbapi.parsers import loads_strict
 
 JSON_FIELD = "extra_data:json"
 JSON_PATCH_FIELD = "extra_data:json-patch"
@@ -72,12 +73,16 @@ def _typed_value(value: str) -> Any:
         return True
     if value in ("false", "False", "FALSE"):
         return False
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return value
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    # "nan" and "inf" stay strings: JSON (and so the database) has no such numbers.
+    return number if math.isfinite(number) else value
 
 
 def _path_is_private(path: str) -> bool:
@@ -90,7 +95,7 @@ def _path_is_private(path: str) -> bool:
 
 def _apply_json_patch(current: dict, raw: str) -> dict:
     try:
-        operations = json.loads(raw)
+        operations = loads_strict(raw)
     except ValueError as exc:
         raise _error(f"Could not parse JSON data: {exc}") from None
     if not isinstance(operations, list):
@@ -140,7 +145,7 @@ def apply_extra_data_changes(current: dict | None, data: Mapping[str, Any]) -> d
     result: dict = copy.deepcopy(current or {})
     if JSON_FIELD in data:
         try:
-            patch = json.loads(data[JSON_FIELD])
+            patch = loads_strict(data[JSON_FIELD])
         except ValueError as exc:
             raise _error(f"Could not parse JSON data: {exc}") from None
         merged = _merge_patch(result, patch)

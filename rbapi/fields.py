@@ -183,7 +183,7 @@ class ObjectField(Field):
                 out.data[self.name] = None
             return
         value = visible[0]
-        if wanted and self.name in ctx.expand:
+        if wanted and self.name in ctx.expand and target.may_expand(ctx.request, [value]):
             out.data[self.name] = target.serialize_object(value, ctx.nested({self.name}))
             out.expanded[self.name] = {"item_mimetype": target.item_mimetype(ctx.request)}
         else:
@@ -212,7 +212,7 @@ class ObjectListField(Field):
             return
         target = get_resource(self.resource_name)
         values = target.filter_visible(self.related_objects(resource, obj, ctx), ctx)
-        if self.name in ctx.expand:
+        if self.name in ctx.expand and target.may_expand(ctx.request, values):
             nested = ctx.nested({self.name})
             out.data[self.name] = [target.serialize_object(item, nested) for item in values]
             out.expanded[self.name] = {"item_mimetype": target.item_mimetype(ctx.request)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import re
 from typing import Any
 
@@ -79,6 +80,39 @@ def parse_datetime(name: str, value: str) -> datetime.datetime:
         ) from None
 
 
+MAX_JSON_DEPTH = 64
+
+
+def loads_strict(raw: str) -> Any:
+    """``json.loads`` that refuses what cannot be stored or processed safely: ``NaN`` and
+    infinities (no database's JSON type holds them) and nesting deeper than
+    ``MAX_JSON_DEPTH`` (which would exhaust the stack while merging or saving). Raises
+    ValueError, with a message for the client."""
+
+    def reject_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a valid JSON value")
+
+    def finite_float(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(f"{text} is out of range")
+        return value
+
+    try:
+        value = json.loads(raw, parse_constant=reject_constant, parse_float=finite_float)
+    except RecursionError:
+        raise ValueError("The JSON data is nested too deeply") from None
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError("The JSON data is nested too deeply")
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return value
+
+
 def parse_comma_list(value: str) -> list[str]:
     """``"doc, admin"`` -> ``["doc", "admin"]``; a JSON array string is accepted too."""
     value = (value or "").strip()
@@ -114,6 +148,23 @@ def _form_value(key: str, value: Any) -> str:
     return str(value)
 
 
+NULL_CHARACTERS = "Null characters are not allowed."
+
+
+def refuse_null_characters(data: Any) -> None:
+    """A NUL in a form value is 105 naming the field: PostgreSQL cannot store it in text, and
+    no Review Board field means it."""
+    if not hasattr(data, "lists"):
+        return
+    bad = {
+        str(key): [NULL_CHARACTERS]
+        for key, values in data.lists()
+        if "\x00" in str(key) or any("\x00" in str(value) for value in values)
+    }
+    if bad:
+        raise WebAPIException(INVALID_FORM_DATA, fields=bad)
+
+
 class RBRequest(Request):
     """DRF's request, except that uploaded files stay in ``FILES`` instead of being merged
     into ``data``: form fields are always strings, whatever a multipart body carries."""
@@ -121,6 +172,7 @@ class RBRequest(Request):
     def _load_data_and_files(self) -> None:
         super()._load_data_and_files()
         self._full_data = self._data
+        refuse_null_characters(self._data)
 
 
 class RBFormParser(FormParser):

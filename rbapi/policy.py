@@ -19,9 +19,10 @@ accepts any string; an unknown one simply never matches).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
+
+from rbapi.parsers import loads_strict
 
 LEAF_KEYS = frozenset({"allow", "block"})
 
@@ -33,7 +34,7 @@ class PolicyError(ValueError):
 def parse_policy(raw: str | None, valid_policy_ids: Iterable[str]) -> dict[str, Any]:
     """The policy in ``raw`` (a JSON string), validated. ``{}`` means full access."""
     try:
-        policy = json.loads(raw or "")
+        policy = loads_strict(raw or "")
     except ValueError as exc:
         raise PolicyError(f"The policy is not valid JSON: {exc}") from None
     validate_policy(policy, valid_policy_ids)

@@ -1,7 +1,10 @@
 """Rate limits kept in the shared cache, so every server process counts the same requests.
 
 Fixed windows: the counter of ``(scope, who, window)`` is created with ``cache.add`` and
-bumped with ``cache.incr``, both atomic on Redis, so two workers never lose a hit. Limits are
+bumped with ``cache.incr``, both atomic on Redis, so two workers never lose a hit. The file
+cache (``bin/serve``'s default, shared by the workers of one machine) is not atomic, so there
+the two steps run under an exclusive ``flock``. If the cache is unreachable the request is let
+through (and logged): an outage of the cache must not take the API down. Limits are
 written as Review Board's rates, ``"<count>/<s|m|h|d>"`` (e.g. ``1000/h``); an empty rate
 switches the limit off.
 
@@ -11,12 +14,20 @@ client address and user, and ``login`` failures, keyed by client address.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
+import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.filebased import FileBasedCache
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -71,24 +82,50 @@ def _key(scope: str, who: str, rate: Rate, now: float) -> tuple[str, int]:
     return f"rbapi:rl:{scope}:{rate.seconds}:{who}:{window}", retry_after
 
 
+@contextlib.contextmanager
+def _counter_lock() -> Iterator[None]:
+    """Serialise counter updates across processes where the cache cannot (file cache)."""
+    backend = caches["default"]
+    if not isinstance(backend, FileBasedCache):
+        yield
+        return
+    os.makedirs(backend._dir, exist_ok=True)
+    with open(os.path.join(backend._dir, ".rbapi-ratelimit.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def hit(scope: str, who: str, rate: Rate) -> Usage:
     """Count one event and say where the counter stands."""
     key, retry_after = _key(scope, who, rate, time.time())
-    if cache.add(key, 1, timeout=rate.seconds + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window expired between add and incr
-            cache.add(key, 1, timeout=rate.seconds + 1)
-            count = 1
+    try:
+        with _counter_lock():
+            if cache.add(key, 1, timeout=rate.seconds + 1):
+                count = 1
+            else:
+                try:
+                    count = cache.incr(key)
+                except ValueError:  # the window expired between add and incr
+                    cache.add(key, 1, timeout=rate.seconds + 1)
+                    count = 1
+    except Exception:  # the cache is down: count nothing rather than fail the request
+        logger.warning("rate-limit cache unavailable; %s not counted", scope, exc_info=True)
+        count = 0
     return Usage(rate.count, count, retry_after)
 
 
 def peek(scope: str, who: str, rate: Rate) -> Usage:
     """Where the counter stands, without counting."""
     key, retry_after = _key(scope, who, rate, time.time())
-    return Usage(rate.count, int(cache.get(key) or 0), retry_after)
+    try:
+        count = int(cache.get(key) or 0)
+    except Exception:
+        logger.warning("rate-limit cache unavailable; %s not checked", scope, exc_info=True)
+        count = 0
+    return Usage(rate.count, count, retry_after)
 
 
 def login_rate() -> Rate | None:

@@ -190,31 +190,64 @@ class WebAPIResource(APIView):
 
     def check_token_access(self, request: Request, url_kwargs: dict[str, Any]) -> None:
         """An API token's policy and an OAuth2 token's scopes restrict what the request may do
-        here (spec: mechanics.md §9): 101 for a policy's denial, 112 for a missing scope, 113
-        for a resource closed to OAuth2 or a disabled application."""
-        method = request.method
+        here (spec: mechanics.md §9)."""
+        denial = self.token_denial(request, request.method, self.url_object_id(url_kwargs))
+        if denial is not None:
+            raise denial
+
+    def token_denial(
+        self, request: Request, method: str, object_id: Any = None
+    ) -> WebAPIException | None:
+        """Why the caller's token may not call ``method`` here (on ``object_id``), or None:
+        101 for a policy's denial, 112 for a missing scope, 113 for a resource closed to
+        OAuth2 or a disabled application. Expansions ask it too, so ``?expand=`` never shows
+        what a direct request would refuse."""
         api_token = api_token_of(request)
         if api_token is not None:
             if not self.api_token_access_allowed:
-                raise WebAPIException(errors.PERMISSION_DENIED, API_TOKEN_REFUSED)
-            object_id = self.url_object_id(url_kwargs)
+                return WebAPIException(errors.PERMISSION_DENIED, API_TOKEN_REFUSED)
             if not is_allowed(api_token.policy, self.policy_id, method, object_id):
-                raise WebAPIException(errors.PERMISSION_DENIED, POLICY_DENIED)
+                return WebAPIException(errors.PERMISSION_DENIED, POLICY_DENIED)
         oauth_token = oauth_token_of(request)
         if oauth_token is not None:
             if not self.oauth2_token_access_allowed:
-                raise WebAPIException(errors.OAUTH_ACCESS_DENIED_ERROR)
+                return WebAPIException(errors.OAUTH_ACCESS_DENIED_ERROR)
             application = oauth_token.application
             if application is None or not application.is_enabled_for_site():
-                raise WebAPIException(errors.OAUTH_ACCESS_DENIED_ERROR, OAUTH_APP_DISABLED)
+                return WebAPIException(errors.OAUTH_ACCESS_DENIED_ERROR, OAUTH_APP_DISABLED)
             if required_scope(self.policy_id, method) not in set(oauth_token.scope.split()):
-                raise WebAPIException(errors.OAUTH_MISSING_SCOPE_ERROR)
+                return WebAPIException(errors.OAUTH_MISSING_SCOPE_ERROR)
+        return None
+
+    def may_expand(self, request: Request, objects: Any = ()) -> bool:
+        """Whether the caller's token may read this resource (and each of ``objects``), so
+        they may be expanded in place of their links."""
+        if api_token_of(request) is None and oauth_token_of(request) is None:
+            return True
+        if self.token_denial(request, "GET") is not None:
+            return False
+        return all(
+            self.token_denial(request, "GET", self.policy_object_id(obj)) is None
+            for obj in objects
+        )
+
+    def policy_object_id(self, obj: Any) -> str:
+        return str(self.object_key(obj))
 
     def url_object_id(self, url_kwargs: dict[str, Any]) -> Any:
-        """The ID of the object an item URL names (what policies list), or None."""
+        """The ID of the object an item URL names, as policies write it: ``01`` names the
+        same review request as ``1``, so it is normalised through the model field."""
         if self.mode != "item" or not self.uri_object_key:
             return None
-        return url_kwargs.get(self.uri_object_key)
+        value = url_kwargs.get(self.uri_object_key)
+        if value is None or self.model is None:
+            return value
+        meta = self.model._meta
+        field = meta.pk if self.model_object_key == "pk" else meta.get_field(self.model_object_key)
+        try:
+            return str(field.to_python(value))
+        except Exception:  # not an ID of this kind: the lookup answers 100
+            return value
 
     def apply_token_policy(self, request: Request, queryset: QuerySet) -> QuerySet:
         """A list leaves out the items the caller's API token may not read."""
@@ -491,7 +524,11 @@ class WebAPIResource(APIView):
         for child_name in self.item_child_resources:
             child = get_resource(child_name)
             child_href = href + child.uri_name + "/"
-            if child.model is not None and ctx.expand & {child.name, child.link_name()}:
+            if (
+                child.model is not None
+                and ctx.expand & {child.name, child.link_name()}
+                and child.may_expand(ctx.request)
+            ):
                 self._expand_child(child, obj, child_href, ctx, out)
             else:
                 links[child.link_name()] = link(child_href)
@@ -507,8 +544,11 @@ class WebAPIResource(APIView):
         key = child.link_name()
         nested = ctx.nested({child.name, key})
         queryset = child.optimize_queryset(
-            child.filter_queryset(
-                ctx.request, child.get_queryset(ctx.request, parent=obj, is_list=True)
+            child.apply_token_policy(
+                ctx.request,
+                child.filter_queryset(
+                    ctx.request, child.get_queryset(ctx.request, parent=obj, is_list=True)
+                ),
             )
         )
         out.data[key] = [child.serialize_object(item, nested) for item in queryset]

@@ -34,7 +34,7 @@ class SessionResource(WebAPIResource):
         if user.is_authenticated:
             links["delete"] = link(href, "DELETE")
             user_resource = get_resource("user")
-            if "user" in ctx.expand:
+            if "user" in ctx.expand and user_resource.may_expand(request, [user]):
                 data["user"] = user_resource.serialize_object(user, ctx.nested({"user"}))
                 data["_expanded"] = {
                     "user": {"item_mimetype": user_resource.item_mimetype(request)}

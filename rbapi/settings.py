@@ -115,6 +115,8 @@ elif CACHE_URL.startswith("file://"):
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": CACHE_URL.removeprefix("file://"),
+            # Counters must not be culled while their window is open.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -72,10 +72,12 @@ DEFAULT_SCOPE = "root:read"
 # Review Board refuses API tokens (101) on the token-management resources, so a leaked token
 # can neither mint API tokens nor read OAuth2 access tokens (RB: ``APITokenResource`` and
 # ``OAuthTokenResource`` both set ``api_token_access_allowed = False``).
-REFUSES_API_TOKENS = {"api_token", "oauth_token"}
-# ... and OAuth2 tokens (113) on the same two, so a token cannot widen its own scopes
+# rbapi also refuses them on OAuth2 applications: a token that could create an application
+# could mint itself client-credentials tokens with any scope.
+REFUSES_API_TOKENS = {"api_token", "oauth_app", "oauth_token"}
+# ... and OAuth2 tokens (113) on the same, so a token cannot widen its own scopes
 # (mechanics.md §9: "A resource that refuses OAuth (api tokens, oauth tokens) gives 113").
-REFUSES_OAUTH2 = {"api_token", "oauth_token"}
+REFUSES_OAUTH2 = {"api_token", "oauth_app", "oauth_token"}
 
 
 def route_id(route) -> str:

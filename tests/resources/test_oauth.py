@@ -17,6 +17,7 @@ from datetime import UTC, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
@@ -761,7 +762,6 @@ class TestBearer:
             ("root:read", "/api/review-requests/"),
             ("root:read", "/api/session/"),
             ("review_request:read", "/api/"),
-            ("review_request:read", APPS),
         ],
     )
     def test_missing_scope(self, owner, app, scope, url):
@@ -791,14 +791,28 @@ class TestBearer:
         review_request.refresh_from_db()
         assert review_request.status == "D"
 
-    def test_delete_needs_destroy_scope(self, owner, app, owner_client):
-        created = create_app(owner_client)
-        url = f"{APPS}{created['id']}/"
-        token = make_token(owner, app, "oauth_app:read oauth_app:write")
+    def test_delete_needs_destroy_scope(self, owner, app):
+        make_review_request(submitter=owner, publish=True, people=[owner])
+        review_request = make_review_request(submitter=owner)
+        url = f"/api/review-requests/{review_request.pk}/"
+        owner.user_permissions.add(Permission.objects.get(codename="delete_reviewrequest"))
+        token = make_token(owner, app, "review_request:read review_request:write")
         assert_error(Client().delete(url, **bearer(token)), 403, 112)
-        assert Application.objects.filter(pk=created["id"]).exists()
-        token = make_token(owner, app, "oauth_app:destroy")
+        token = make_token(owner, app, "review_request:destroy")
         assert Client().delete(url, **bearer(token)).status_code == 204
+
+    def test_applications_refuse_oauth(self, owner, app, owner_client):
+        """A token that could create applications could mint itself tokens of any scope."""
+        created = create_app(owner_client)
+        token = make_token(owner, app, "oauth_app:read oauth_app:write oauth_app:destroy")
+        assert_error(Client().get(APPS, **bearer(token)), 403, 113)
+        body = {"name": "x", "client_type": "confidential"}
+        response = Client().post(
+            APPS, {**body, "authorization_grant_type": "client-credentials"}, **bearer(token)
+        )
+        assert_error(response, 403, 113)
+        assert_error(Client().delete(f"{APPS}{created['id']}/", **bearer(token)), 403, 113)
+        assert Application.objects.count() == 2
 
     @pytest.mark.parametrize("url", [TOKENS, "/api/users/doc/api-tokens/"])
     def test_token_resources_refuse_oauth(self, owner, app, url):

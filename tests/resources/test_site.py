@@ -80,6 +80,13 @@ REVIEW_BOARD_TEMPLATES = {
     "status_updates": "/api/review-requests/{review_request_id}/status-updates/",
     "user": "/api/users/{username}/",
     "users": "/api/users/",
+    # Access control (observed on Review Board 8.1).
+    "api_token": "/api/users/{username}/api-tokens/{api_token_id}/",
+    "api_tokens": "/api/users/{username}/api-tokens/",
+    "oauth_app": "/api/oauth-apps/{app_id}/",
+    "oauth_apps": "/api/oauth-apps/",
+    "oauth_token": "/api/oauth-tokens/{oauth_token_id}/",
+    "oauth_tokens": "/api/oauth-tokens/",
 }
 
 
@@ -98,6 +105,8 @@ def test_root(anon_client):
                 ("self", ""),
                 ("groups", "groups/"),
                 ("info", "info/"),
+                ("oauth_apps", "oauth-apps/"),
+                ("oauth_tokens", "oauth-tokens/"),
                 ("repositories", "repositories/"),
                 ("review_requests", "review-requests/"),
                 ("session", "session/"),
