@@ -144,3 +144,25 @@ class TestThroughAResource:
         assert "extra_data" in body["fields"]
         group = Group.objects.get(name="devs")
         assert (group.display_name, group.extra_data) == ("Devs", {"__p": 1, "a": 1})
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "Infinity"])
+def test_non_finite_numbers_stay_strings(value):
+    assert apply_extra_data_changes({}, {"extra_data.x": value}) == {"x": value}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"a": NaN}',
+        '{"a": 1e999}',
+        '{"a": -Infinity}',
+        "[" * 100000,
+        '{"a": ' + "[" * 100 + "]" * 100 + "}",
+    ],
+)
+def test_hostile_json_is_105(raw):
+    for field in ("extra_data:json", "extra_data:json-patch"):
+        with pytest.raises(WebAPIException) as info:
+            apply_extra_data_changes({}, {field: raw})
+        assert info.value.error.code == 105

@@ -128,3 +128,51 @@ def test_successful_logins_do_not_count(settings, owner):
     settings.RBAPI_LOGIN_RATE_LIMIT = "2/m"
     for _ in range(5):
         assert_ok(Client().get("/api/session/", HTTP_AUTHORIZATION=basic_auth("doc")))
+
+
+def _hammer(count: int) -> None:
+    from rbapi.ratelimit import Rate, hit
+
+    rate = Rate.parse("100000/h")
+    for _ in range(count):
+        hit("hammer", "one-key", rate)
+
+
+def test_file_cache_counters_are_exact_across_processes(settings, tmp_path):
+    """bin/serve's default cache is files shared by its worker processes; the counters are
+    updated under a lock, so parallel processes lose no hit."""
+    import multiprocessing
+
+    from django.core.cache import caches
+
+    from rbapi.ratelimit import peek
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    assert type(caches["default"]).__name__ == "FileBasedCache"
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_hammer, args=(50,)) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert peek("hammer", "one-key", Rate.parse("100000/h")).count == 300
+
+
+def test_a_cache_outage_lets_requests_through(settings, owner):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Nothing listens on port 1.
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    settings.RBAPI_RATE_LIMIT_ANONYMOUS = "1/h"
+    for _ in range(3):
+        assert_ok(Client().get("/api/users/"))

@@ -482,3 +482,81 @@ def test_token_requests_cost_constant_queries(owner, django_assert_max_num_queri
         make_review_request(submitter=owner, publish=True, people=[owner])
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert_ok(token_client(token).get("/api/review-requests/"))
+
+
+# --- regressions from the security review -------------------------------------------------------
+def test_a_wrong_basic_password_does_not_lift_a_token_session(owner):
+    token = api_token_create(user=owner, note="x", policy=READ_ONLY)
+    client = token_client(token)
+    assert_ok(client.get("/api/session/"))
+    del client.defaults["HTTP_AUTHORIZATION"]
+    response = client.get("/api/session/", HTTP_AUTHORIZATION=basic_auth("doc", "wrong"))
+    assert_error(response, 401, 104)
+    # The failed login ended the session; nothing it could do was unlocked.
+    assert_error(client.post("/api/review-requests/", {}), 401, 103)
+    assert not ReviewRequest.objects.exists()
+
+
+def test_a_right_basic_password_still_works_over_a_token_session(owner):
+    token = api_token_create(user=owner, note="x", policy=READ_ONLY)
+    client = token_client(token)
+    assert_ok(client.get("/api/session/"))
+    del client.defaults["HTTP_AUTHORIZATION"]
+    assert_ok(client.get("/api/session/", HTTP_AUTHORIZATION=basic_auth("doc")))
+    assert_ok(client.post("/api/review-requests/", {}), 201)
+
+
+@pytest.mark.parametrize("spelling", ["0{id}", "00{id}"])
+def test_policy_ids_cannot_be_dodged_with_leading_zeros(owner, spelling):
+    review_request = make_review_request(submitter=owner, publish=True, people=[owner])
+    policy = {"resources": {"review_request": {str(review_request.pk): {"block": ["*"]}}}}
+    client = token_client(api_token_create(user=owner, note="x", policy=policy))
+    url = f"/api/review-requests/{spelling.format(id=review_request.pk)}/"
+    assert_error(client.get(url), 403, 101)
+    assert_error(client.put(url, "status=discarded", content_type=FORM), 403, 101)
+    review_request.refresh_from_db()
+    assert review_request.status == "P"
+
+
+def test_expand_obeys_the_policy(owner, other):
+    from reviews.review_services import review_get_or_create_draft, review_publish
+
+    review_request = make_review_request(submitter=owner, publish=True, people=[owner])
+    review, _ = review_get_or_create_draft(review_request=review_request, user=other)
+    review.body_top = "SECRET REVIEW"
+    review.save()
+    review_publish(review=review)
+    policy = {"resources": {"review": {"*": {"block": ["*"]}}, "user": {"*": {"block": ["*"]}}}}
+    client = token_client(api_token_create(user=owner, note="x", policy=policy))
+    assert_error(client.get(f"/api/review-requests/{review_request.pk}/reviews/"), 403, 101)
+    response = client.get(f"/api/review-requests/{review_request.pk}/?expand=reviews,submitter")
+    body = assert_ok(response)["review_request"]
+    assert b"SECRET REVIEW" not in response.content
+    assert "reviews" in body["links"] and "reviews" not in body
+    assert "submitter" not in body or set(body["submitter"]) <= {"href", "method", "title"}
+    session = assert_ok(client.get("/api/session/?expand=user"))["session"]
+    assert "user" not in session
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        '{"resources": {"*": {"allow": ["GET"]}}, "x": NaN}',
+        '{"resources": {"*": {"allow": ["GET"]}}, "x": 1e999}',
+        '{"resources": {"*": {"allow": ["GET"]}}, "x": Infinity}',
+        "[" * 100000,
+        '{"resources": {"*": {"allow": ["GET"]}}, "x": ' + "[" * 200 + "]" * 200 + "}",
+    ],
+)
+def test_hostile_policy_json_is_105(owner, owner_client, policy):
+    body = assert_error(owner_client.post(url("doc"), {"note": "x", "policy": policy}), 400, 105)
+    assert set(body["fields"]) == {"policy"}
+    assert not WebAPIToken.objects.exists()
+
+
+def test_null_characters_are_105(owner, owner_client):
+    body = assert_error(
+        owner_client.post(url("doc"), {"note": "a\x00b", "policy": "{}"}), 400, 105
+    )
+    assert body["fields"] == {"note": ["Null characters are not allowed."]}
+    assert not WebAPIToken.objects.exists()

@@ -1090,3 +1090,87 @@ class TestTokenItem:
         token = make_token(owner, app, "review_request:read")
         assert admin_client.delete(f"{TOKENS}{token.pk}/").status_code == 204
         assert not AccessToken.objects.exists()
+
+
+# --- regressions from the security review -------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:The OAuth 2.0 resource owner password:DeprecationWarning")
+def test_failed_password_grants_count_as_failed_logins(settings, owner):
+    settings.RBAPI_LOGIN_RATE_LIMIT = "3/m"
+    app = make_app(owner, client_secret="s3cret", hash_client_secret=True)
+
+    def grant(password: str):
+        return Client().post(
+            TOKEN_URL,
+            {"grant_type": "password", "username": "doc", "password": password},
+            HTTP_AUTHORIZATION=basic_auth(app.client_id, "s3cret"),
+        )
+
+    for _ in range(3):
+        response = grant("guess")
+        assert response.status_code == 400
+        assert token_json(response)["error"] == "invalid_grant"
+    response = grant("doc")
+    assert response.status_code == 429
+    assert token_json(response) == {
+        "error": "invalid_request",
+        "error_description": "Maximum number of login attempts exceeded.",
+    }
+    assert not AccessToken.objects.exists()
+
+
+def test_a_token_session_cannot_approve_consent(owner, other):
+    """A session an API token started must not grant OAuth2 tokens (of any scope)."""
+    from webapi.services import api_token_create
+
+    app = make_app(
+        other,
+        authorization_grant_type="authorization-code",
+        redirect_uris=CALLBACK,
+        skip_authorization=True,
+    )
+    token = api_token_create(
+        user=owner, note="x", policy={"resources": {"*": {"allow": ["GET"], "block": ["*"]}}}
+    )
+    client = Client()
+    assert_ok(client.get("/api/session/", HTTP_AUTHORIZATION=f"token {token.token}"))
+    _, challenge = pkce_pair()
+    response = client.get(
+        AUTHORIZE_URL,
+        {
+            "response_type": "code",
+            "client_id": app.client_id,
+            "redirect_uri": CALLBACK,
+            "scope": "review_request:write",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+    )
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Basic realm="Review Board"'
+    assert not AccessToken.objects.exists()
+
+
+def test_expand_obeys_scopes(owner, app):
+    review_request = make_review_request(submitter=owner, publish=True, people=[owner])
+    token = make_token(owner, app, "review_request:read session:read")
+    body = assert_ok(
+        Client().get(
+            f"/api/review-requests/{review_request.pk}/?expand=submitter,target_people,draft",
+            **bearer(token),
+        )
+    )["review_request"]
+    # Users and drafts need their own scopes: they stay links.
+    assert body["links"]["submitter"]["title"] == "doc"
+    assert body["target_people"] and all(
+        set(person) == {"href", "method", "title"} for person in body["target_people"]
+    )
+    assert "_expanded" not in body
+    session = assert_ok(Client().get("/api/session/?expand=user", **bearer(token)))["session"]
+    assert "user" not in session and session["links"]["user"]["title"] == "doc"
+    token = make_token(owner, app, "review_request:read user:read")
+    body = assert_ok(
+        Client().get(
+            f"/api/review-requests/{review_request.pk}/?expand=submitter", **bearer(token)
+        )
+    )["review_request"]
+    assert body["submitter"]["username"] == "doc"
