@@ -274,8 +274,9 @@ class OAuthTokenResource(WebAPIResource):
         add = _scope_list("add_scopes", data.get("add_scopes", ""))
         remove = set(_scope_list("remove_scopes", data.get("remove_scopes", "")))
         with transaction.atomic():
+            # Lock only the token row (PostgreSQL cannot lock the nullable side of the join).
             token = (
-                AccessToken.objects.select_for_update()
+                AccessToken.objects.select_for_update(of=("self",))
                 .select_related("application")
                 .get(pk=obj.pk)
             )
