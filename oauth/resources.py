@@ -63,6 +63,7 @@ def _redirect_uris(raw: str) -> list[str]:
 
 class OAuthApplicationResource(WebAPIResource):
     name = "oauth_app"
+    feature_setting = "RBAPI_OAUTH2"
     model = Application
     uri_object_key = "app_id"
     list_methods = ("GET", "POST")
@@ -216,6 +217,7 @@ def _scope_list(name: str, raw: str) -> list[str]:
 
 class OAuthTokenResource(WebAPIResource):
     name = "oauth_token"
+    feature_setting = "RBAPI_OAUTH2"
     model = AccessToken
     uri_object_key = "oauth_token_id"
     list_methods = ("GET",)

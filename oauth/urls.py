@@ -10,13 +10,17 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_protect
 from oauth2_provider import views
 
-from oauth.views import AuthorizationView, TokenView
+from oauth.views import AuthorizationView, TokenView, oauth2_enabled
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
-    path("authorize/", csrf_protect(AuthorizationView.as_view()), name="authorize"),
-    path("token/", TokenView.as_view(), name="token"),
-    path("revoke_token/", views.RevokeTokenView.as_view(), name="revoke-token"),
-    path("introspect/", views.IntrospectTokenView.as_view(), name="introspect"),
+    path(
+        "authorize/",
+        oauth2_enabled(csrf_protect(AuthorizationView.as_view())),
+        name="authorize",
+    ),
+    path("token/", oauth2_enabled(TokenView.as_view()), name="token"),
+    path("revoke_token/", oauth2_enabled(views.RevokeTokenView.as_view()), name="revoke-token"),
+    path("introspect/", oauth2_enabled(views.IntrospectTokenView.as_view()), name="introspect"),
 ]

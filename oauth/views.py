@@ -5,6 +5,7 @@
   username (or e-mail address) and password with an HTTP Basic challenge, checked as the API
   checks them, failures rate-limited per address. A session that an API token or OAuth2 token
   started does not count as logged in here: a token must never grant new tokens.
+* All of them answer 404 while OAuth2 is switched off (``RBAPI_OAUTH2``).
 * The token endpoint: failed password grants and client logins count as failed logins, so
   passwords cannot be guessed there past the login rate limit.
 """
@@ -16,8 +17,9 @@ import binascii
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from oauth2_provider import views
 
 from rbapi.authentication import (
@@ -47,6 +49,18 @@ def _basic_user(request: HttpRequest) -> Any:
     if user is None:
         record_login_failure(request)
     return user
+
+
+def oauth2_enabled(view: Any) -> Any:
+    """The view, answering 404 while OAuth2 is switched off."""
+
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.RBAPI_OAUTH2:
+            raise Http404("OAuth2 is switched off")
+        return view(request, *args, **kwargs)
+
+    wrapped.csrf_exempt = getattr(view, "csrf_exempt", False)
+    return wrapped
 
 
 class AuthorizationView(views.AuthorizationView):

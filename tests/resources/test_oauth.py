@@ -1174,3 +1174,21 @@ def test_expand_obeys_scopes(owner, app):
         )
     )["review_request"]
     assert body["submitter"]["username"] == "doc"
+
+
+def test_oauth2_switched_off(settings, owner, app, owner_client):
+    token = make_token(owner, app, "review_request:read")
+    settings.RBAPI_OAUTH2 = False
+    assert_error(owner_client.get(APPS), 403, 101)
+    assert_error(owner_client.post(APPS, {"name": "x"}), 403, 101)
+    assert_error(owner_client.get(TOKENS), 403, 101)
+    response = Client().get("/api/review-requests/", **bearer(token))
+    assert_error(response, 401, 103)
+    response = Client().post(
+        TOKEN_URL,
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=basic_auth(app.client_id, "x"),
+    )
+    assert response.status_code == 404
+    assert owner_client.get(AUTHORIZE_URL, {"client_id": app.client_id}).status_code == 404
+    assert Application.objects.count() == 1
