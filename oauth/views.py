@@ -5,7 +5,8 @@
   username (or e-mail address) and password with an HTTP Basic challenge, checked as the API
   checks them, failures rate-limited per address. A session that an API token or OAuth2 token
   started does not count as logged in here: a token must never grant new tokens.
-* All of them answer 404 while OAuth2 is switched off (``RBAPI_OAUTH2``).
+* All of them answer 404 while OAuth2 is switched off (``RBAPI_OAUTH2``), and
+  ``invalid_request`` to input with NUL characters.
 * The token endpoint: failed password grants and client logins count as failed logins, so
   passwords cannot be guessed there past the login rate limit.
 """
@@ -51,12 +52,39 @@ def _basic_user(request: HttpRequest) -> Any:
     return user
 
 
-def oauth2_enabled(view: Any) -> Any:
-    """The view, answering 404 while OAuth2 is switched off."""
+def _has_null_characters(request: HttpRequest) -> bool:
+    """A NUL anywhere a client id, secret, username, password, code or token can come from
+    (PostgreSQL cannot compare such strings; no real credential has one)."""
+    for data in (request.GET, request.POST):
+        for key, values in data.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return True
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if "\x00" in value:
+        return True
+    if scheme.lower() == "basic":
+        try:
+            return b"\x00" in base64.b64decode(value.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return False
+    return False
+
+
+def oauth2_view(view: Any) -> Any:
+    """The view, answering 404 while OAuth2 is switched off, and ``invalid_request`` to input
+    carrying NUL characters."""
 
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not settings.RBAPI_OAUTH2:
             raise Http404("OAuth2 is switched off")
+        if _has_null_characters(request):
+            return JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "Null characters are not allowed.",
+                },
+                status=400,
+            )
         return view(request, *args, **kwargs)
 
     wrapped.csrf_exempt = getattr(view, "csrf_exempt", False)

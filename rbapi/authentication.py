@@ -73,7 +73,10 @@ def _basic_credentials(request: Request, value: str) -> tuple[str, str]:
 
 def check_password(django_request: HttpRequest, username: str, password: str):
     """The active user with these credentials, or None. Review Board accepts an e-mail
-    address in place of the username."""
+    address in place of the username. Credentials with a NUL never match (PostgreSQL cannot
+    even compare them)."""
+    if "\x00" in username or "\x00" in password:
+        return None
     user = authenticate(django_request, username=username, password=password)
     if user is None and "@" in username:
         match = get_user_model().objects.filter(email__iexact=username).first()

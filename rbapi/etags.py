@@ -27,10 +27,15 @@ def etag_matches(request: Request, etag: str) -> bool:
     return request.META.get("HTTP_IF_NONE_MATCH") == etag
 
 
+KEPT_ON_304 = ("Vary", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-API-Token-Deprecated")
+
+
 def not_modified(response: HttpResponseBase, etag: str) -> HttpResponseNotModified:
-    """A 304 with no body that keeps only what caches need: ETag and Vary."""
+    """A 304 with no body that keeps only what caches and pollers need: ETag, Vary and the
+    rate-limit headers (a 304 is counted like any request)."""
     result = HttpResponseNotModified()
     result["ETag"] = etag
-    if response.has_header("Vary"):
-        result["Vary"] = response["Vary"]
+    for header in KEPT_ON_304:
+        if response.has_header(header):
+            result[header] = response[header]
     return result

@@ -81,6 +81,7 @@ def parse_datetime(name: str, value: str) -> datetime.datetime:
 
 
 MAX_JSON_DEPTH = 64
+NULL_CHARACTERS = "Null characters are not allowed."
 
 
 def loads_strict(raw: str) -> Any:
@@ -105,12 +106,28 @@ def loads_strict(raw: str) -> Any:
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
-        if isinstance(item, dict | list):
+        if isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, dict | list):
             if depth > MAX_JSON_DEPTH:
                 raise ValueError("The JSON data is nested too deeply")
+            if isinstance(item, dict):
+                for key in item:
+                    _check_text(key)
             children = item.values() if isinstance(item, dict) else item
             pending.extend((child, depth + 1) for child in children)
     return value
+
+
+def _check_text(text: str) -> None:
+    """Strings a database can store: no NUL (PostgreSQL refuses it) and no lone surrogates
+    (not encodable as UTF-8)."""
+    if "\x00" in text:
+        raise ValueError(NULL_CHARACTERS)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("The JSON data contains an invalid Unicode character") from None
 
 
 def parse_comma_list(value: str) -> list[str]:
@@ -146,9 +163,6 @@ def _form_value(key: str, value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     return str(value)
-
-
-NULL_CHARACTERS = "Null characters are not allowed."
 
 
 def refuse_null_characters(data: Any) -> None:

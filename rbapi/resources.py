@@ -257,15 +257,24 @@ class WebAPIResource(APIView):
         blocked = blocked_object_ids(api_token.policy, self.policy_id, "GET")
         if not blocked:
             return queryset
-        meta = queryset.model._meta
-        field = meta.pk if self.model_object_key == "pk" else meta.get_field(self.model_object_key)
-        values = []
-        for value in blocked:
-            try:
-                values.append(field.to_python(value))
-            except Exception:  # an ID that cannot name any object of this kind
-                continue
+        values = [value for value in map(self._object_id_value, blocked) if value is not None]
         return queryset.exclude(**{f"{self.model_object_key}__in": values})
+
+    def _object_id_value(self, object_id: str) -> Any:
+        """The model value a policy's object ID names, or None if it names nothing: it must
+        be written as the URL's normalised ID is (``1``, not ``01``), so that lists and
+        items agree, and fit the column."""
+        meta = self.model._meta
+        field = meta.pk if self.model_object_key == "pk" else meta.get_field(self.model_object_key)
+        try:
+            value = field.to_python(object_id)
+        except Exception:
+            return None
+        if str(value) != object_id:
+            return None
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            return None
+        return value
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if self.mode == "list":

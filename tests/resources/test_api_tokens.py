@@ -560,3 +560,52 @@ def test_null_characters_are_105(owner, owner_client):
     )
     assert body["fields"] == {"note": ["Null characters are not allowed."]}
     assert not WebAPIToken.objects.exists()
+
+
+# --- regressions from the second review ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "policy",
+    [
+        '{"resources": {"*": {"allow": ["\\u0000"]}}}',
+        '{"resources": {"\\u0000": {"*": {"allow": ["GET"]}}}}',
+        '{"resources": {"*": {"allow": ["\\ud800"]}}}',
+    ],
+)
+def test_policy_strings_a_database_cannot_store_are_105(owner, owner_client, policy):
+    body = assert_error(owner_client.post(url("doc"), {"note": "x", "policy": policy}), 400, 105)
+    assert set(body["fields"]) == {"policy"}
+    assert not WebAPIToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "key", ["9223372036854775808", "99999999999999999999999", "0{pk}", "+{pk}", " {pk}"]
+)
+def test_odd_object_ids_in_policies_name_nothing(owner, key):
+    """An ID that is not written as URLs are normalised (or cannot fit the column) names no
+    object: the list and the item agree, and nothing fails."""
+    review_request = make_review_request(submitter=owner, publish=True, people=[owner])
+    policy = {
+        "resources": {"review_request": {key.format(pk=review_request.pk): {"block": ["GET"]}}}
+    }
+    client = token_client(api_token_create(user=owner, note="x", policy=policy))
+    assert assert_ok(client.get("/api/review-requests/?counts-only=1"))["count"] == 1
+    assert assert_ok(client.get("/api/review-requests/"))["total_results"] == 1
+    assert_ok(client.get(f"/api/review-requests/{review_request.pk}/"))
+
+
+def test_null_characters_in_credentials_are_failed_logins(owner):
+    import base64
+
+    for credentials in ("do\x00c:doc", "doc:do\x00c", "doc\x00@example.com:doc"):
+        header = "Basic " + base64.b64encode(credentials.encode()).decode()
+        assert_error(Client().get("/api/", HTTP_AUTHORIZATION=header), 401, 104)
+    assert_error(Client().get("/api/", HTTP_AUTHORIZATION="token rbp_\x00"), 401, 104)
+
+
+def test_not_modified_keeps_the_rate_limit_headers(owner):
+    client = logged_in_client(owner)
+    first = client.get("/api/")
+    again = client.get("/api/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert again["X-RateLimit-Limit"] == "10000"
+    assert int(again["X-RateLimit-Remaining"]) == int(first["X-RateLimit-Remaining"]) - 1

@@ -1192,3 +1192,52 @@ def test_oauth2_switched_off(settings, owner, app, owner_client):
     assert response.status_code == 404
     assert owner_client.get(AUTHORIZE_URL, {"client_id": app.client_id}).status_code == 404
     assert Application.objects.count() == 1
+
+
+# --- regressions from the second review ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "data", "header"),
+    [
+        (
+            TOKEN_URL,
+            {"grant_type": "client_credentials", "client_id": "\x00", "client_secret": "x"},
+            None,
+        ),
+        (TOKEN_URL, {"grant_type": "client_credentials"}, "\x00:x"),
+        (TOKEN_URL, {"grant_type": "password", "username": "doc\x00", "password": "doc"}, None),
+        ("/oauth2/revoke_token/", {"token": "x", "client_id": "\x00"}, None),
+    ],
+)
+def test_null_characters_at_the_oauth2_endpoints_are_invalid_requests(owner, path, data, header):
+    extra = {}
+    if header is not None:
+        extra["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(header.encode()).decode()
+    response = Client().post(path, data, **extra)
+    assert response.status_code == 400
+    assert token_json(response)["error"] == "invalid_request"
+
+
+def test_null_characters_at_the_consent_page(owner, owner_client):
+    response = owner_client.get(AUTHORIZE_URL, {"client_id": "\x00", "response_type": "code"})
+    assert response.status_code == 400
+    header = "Basic " + base64.b64encode(b"do\x00c:doc").decode()
+    response = Client().get(AUTHORIZE_URL, {"client_id": "x"}, HTTP_AUTHORIZATION=header)
+    assert response.status_code == 400
+
+
+def test_introspection_is_not_served(owner, app):
+    token = make_token(owner, app, "root:read")
+    response = Client().post("/oauth2/introspect/", {"token": token.token})
+    assert response.status_code == 404
+
+
+def test_json_strings_a_database_cannot_store_are_105(owner_client):
+    for raw in ('{"a": "\\u0000"}', '{"\\u0000": 1}', '{"a": "\\ud800"}'):
+        data = {
+            "name": "x",
+            "client_type": "confidential",
+            "authorization_grant_type": "client-credentials",
+            "extra_data:json": raw,
+        }
+        assert_error(owner_client.post(APPS, data), 400, 105)
+    assert not Application.objects.exists()
