@@ -17,6 +17,7 @@ import base64
 import binascii
 import json
 from typing import Any
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.contrib.auth import login, logout
@@ -64,9 +65,11 @@ def _has_null_characters(request: HttpRequest) -> bool:
         return True
     if scheme.lower() == "basic":
         try:
-            return b"\x00" in base64.b64decode(value.strip(), validate=True)
+            raw = base64.b64decode(value.strip(), validate=True)
         except (binascii.Error, ValueError):
             return False
+        # django-oauth-toolkit percent-decodes the client id and secret it reads from Basic.
+        return "\x00" in unquote_plus(raw.decode("utf-8", "replace"))
     return False
 
 

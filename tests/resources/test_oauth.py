@@ -1204,6 +1204,8 @@ def test_oauth2_switched_off(settings, owner, app, owner_client):
             None,
         ),
         (TOKEN_URL, {"grant_type": "client_credentials"}, "\x00:x"),
+        (TOKEN_URL, {"grant_type": "client_credentials"}, "%00:x"),
+        (TOKEN_URL, {"grant_type": "client_credentials"}, "x:%00"),
         (TOKEN_URL, {"grant_type": "password", "username": "doc\x00", "password": "doc"}, None),
         ("/oauth2/revoke_token/", {"token": "x", "client_id": "\x00"}, None),
     ],
