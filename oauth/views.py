@@ -29,8 +29,10 @@ from rbapi.authentication import (
     SESSION_API_TOKEN,
     SESSION_OAUTH2_TOKEN,
     TOO_MANY_ATTEMPTS,
+    basic_credentials,
     check_password,
 )
+from rbapi.parsers import null_character_fields
 from rbapi.ratelimit import login_attempts_exceeded, record_login_failure
 
 REALM = 'Basic realm="Review Board"'
@@ -41,13 +43,8 @@ def _basic_user(request: HttpRequest) -> Any:
     scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "basic":
         return None
-    try:
-        username, sep, password = (
-            base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
-        )
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        username, sep, password = "", "", ""
-    user = check_password(request, username, password) if sep else None
+    credentials = basic_credentials(value)
+    user = check_password(request, *credentials) if credentials else None
     if user is None:
         record_login_failure(request)
     return user
@@ -56,10 +53,8 @@ def _basic_user(request: HttpRequest) -> Any:
 def _has_null_characters(request: HttpRequest) -> bool:
     """A NUL anywhere a client id, secret, username, password, code or token can come from
     (PostgreSQL cannot compare such strings; no real credential has one)."""
-    for data in (request.GET, request.POST):
-        for key, values in data.lists():
-            if "\x00" in key or any("\x00" in value for value in values):
-                return True
+    if null_character_fields(request.GET) or null_character_fields(request.POST):
+        return True
     scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if "\x00" in value:
         return True

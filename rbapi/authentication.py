@@ -60,14 +60,16 @@ def _fail(request: Request, message: str | None = None) -> LoginFailed:
     return LoginFailed(message)
 
 
-def _basic_credentials(request: Request, value: str) -> tuple[str, str]:
+def basic_credentials(value: str) -> tuple[str, str] | None:
+    """``(username, password)`` from the value of a ``Basic`` Authorization header, or None
+    if it is not valid base64 of UTF-8 ``username:password``."""
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise _fail(request) from None
+        return None
     username, sep, password = decoded.partition(":")
     if not sep or not username:
-        raise _fail(request)
+        return None
     return username, password
 
 
@@ -206,8 +208,10 @@ class RBHeaderAuthentication(BaseAuthentication):
             return _authenticate_api_token(request, value)
         if scheme == "bearer":
             return _authenticate_bearer(request, value)
-        username, password = _basic_credentials(request, value)
-        user = _authenticate_basic(request, username, password)
+        credentials = basic_credentials(value)
+        if credentials is None:
+            raise _fail(request)
+        user = _authenticate_basic(request, *credentials)
         if user is None:
             raise _fail(request)
         _start_session(request, user)

@@ -165,18 +165,23 @@ def _form_value(key: str, value: Any) -> str:
     return str(value)
 
 
+def null_character_fields(data: Any) -> list[str]:
+    """The names of the form fields (of a QueryDict) whose name or value holds a NUL."""
+    if not hasattr(data, "lists"):
+        return []
+    return [
+        str(key)
+        for key, values in data.lists()
+        if "\x00" in str(key) or any("\x00" in str(value) for value in values)
+    ]
+
+
 def refuse_null_characters(data: Any) -> None:
     """A NUL in a form value is 105 naming the field: PostgreSQL cannot store it in text, and
     no Review Board field means it."""
-    if not hasattr(data, "lists"):
-        return
-    bad = {
-        str(key): [NULL_CHARACTERS]
-        for key, values in data.lists()
-        if "\x00" in str(key) or any("\x00" in str(value) for value in values)
-    }
+    bad = null_character_fields(data)
     if bad:
-        raise WebAPIException(INVALID_FORM_DATA, fields=bad)
+        raise WebAPIException(INVALID_FORM_DATA, fields={key: [NULL_CHARACTERS] for key in bad})
 
 
 class RBRequest(Request):

@@ -242,12 +242,15 @@ class WebAPIResource(APIView):
         value = url_kwargs.get(self.uri_object_key)
         if value is None or self.model is None:
             return value
-        meta = self.model._meta
-        field = meta.pk if self.model_object_key == "pk" else meta.get_field(self.model_object_key)
         try:
-            return str(field.to_python(value))
+            return str(self._object_key_field().to_python(value))
         except Exception:  # not an ID of this kind: the lookup answers 100
             return value
+
+    def _object_key_field(self) -> Any:
+        """The model field item URLs look objects up by."""
+        meta = self.model._meta
+        return meta.pk if self.model_object_key == "pk" else meta.get_field(self.model_object_key)
 
     def apply_token_policy(self, request: Request, queryset: QuerySet) -> QuerySet:
         """A list leaves out the items the caller's API token may not read."""
@@ -264,10 +267,8 @@ class WebAPIResource(APIView):
         """The model value a policy's object ID names, or None if it names nothing: it must
         be written as the URL's normalised ID is (``1``, not ``01``), so that lists and
         items agree, and fit the column."""
-        meta = self.model._meta
-        field = meta.pk if self.model_object_key == "pk" else meta.get_field(self.model_object_key)
         try:
-            value = field.to_python(object_id)
+            value = self._object_key_field().to_python(object_id)
         except Exception:
             return None
         if str(value) != object_id:

@@ -12,16 +12,6 @@ from django.utils import dateformat, timezone
 from webapi.token_generator import LEGACY_SHA1, VENDOR_CHECKSUM
 
 
-class WebAPITokenQuerySet(models.QuerySet):
-    def accessible(self, user) -> WebAPITokenQuerySet:
-        """A user's own tokens; every token for superusers."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(user=user)
-
-
 class WebAPIToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webapi_tokens"
@@ -38,8 +28,6 @@ class WebAPIToken(models.Model):
     valid = models.BooleanField(default=True)
     invalid_date = models.DateTimeField(null=True, blank=True)
     invalid_reason = models.TextField(blank=True, default="")
-
-    objects = WebAPITokenQuerySet.as_manager()
 
     class Meta:
         ordering = ("pk",)
