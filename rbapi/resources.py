@@ -1,4 +1,4 @@
-"""The base resource: list, item, create, update and delete written once for every resource.
+"""The base resource: the declaration and request flow written once for every resource.
 
 A resource is a DRF ``APIView`` that *declares* what it is: its name (which gives the payload
 keys, the URL segment, the vendor mimetypes and the ``uri_templates`` names), its key in the
@@ -7,9 +7,10 @@ allow, and its filters. Subclasses write only what is their own: which objects a
 (``get_queryset``), who may change them (``has_*_permissions``, usually a model method), and
 what a write does (``create``/``update``/``delete_object``, usually one service call).
 
-Everything else happens here, once: the ``_method`` override, the login rule, resolving and
-checking parent objects, paging, field selection, links, the vendor mimetype, ``Vary`` and
-the body-hash ETag with its 304.
+Everything else happens once, in the machinery: here the ``_method`` override, resolving and
+checking parent objects, paging, the vendor mimetype, ``Vary`` and the body-hash ETag with its
+304; the login rule and token checks in ``rbapi.permissions``; serialisation in
+``rbapi.serialization``; links and expansion in ``rbapi.links``.
 """
 
 from __future__ import annotations
@@ -25,26 +26,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rbapi import errors
-from rbapi.authentication import DEPRECATED_TOKEN, api_token_of, oauth_token_of
+from rbapi.authentication import DEPRECATED_TOKEN, api_token_of
 from rbapi.errors import WebAPIException, form_error
 from rbapi.etags import encode_etag, etag_matches, not_modified
-from rbapi.fields import Field, ObjectField, ObjectListField, Output, SerializeContext
-from rbapi.links import absolute, fill_template, link
+from rbapi.fields import Field, SerializeContext
+from rbapi.links import LinksMixin
 from rbapi.negotiation import vendor_mimetype
 from rbapi.pagination import RBPagination, wants_counts_only
 from rbapi.parsers import RBRequest
-from rbapi.policy import blocked_object_ids, is_allowed
+from rbapi.permissions import LoginRule, TokenAccess, TokenAccessMixin
 from rbapi.registry import get_resource, register
-from rbapi.scopes import required_scope
+from rbapi.serialization import SerializationMixin
 from rbapi.throttling import RBRateThrottle, rate_limit_headers
 
-WRITE_METHODS = ("POST", "PUT", "DELETE")
-API_TOKEN_REFUSED = "API tokens may not be used on this resource."
-POLICY_DENIED = "This API token's policy does not allow this request."
-OAUTH_APP_DISABLED = "The OAuth2 application of this token is disabled."
 
-
-class WebAPIResource(APIView):
+class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
     """Base class of every resource under ``/api/``."""
 
     # --- declaration -------------------------------------------------------------------------
@@ -99,6 +95,7 @@ class WebAPIResource(APIView):
     mode: str = "item"
     pagination_class = RBPagination
     throttle_classes = (RBRateThrottle,)
+    permission_classes = (LoginRule, TokenAccess)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -164,8 +161,6 @@ class WebAPIResource(APIView):
         if request.method not in self.allowed_methods:
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
-        self.check_login(request)
-        self.check_token_access(request, kwargs)
         # Bad output options (force-text-type, include-text-types) are refused before any
         # write happens, not after.
         SerializeContext.from_request(request, kwargs)
@@ -179,103 +174,17 @@ class WebAPIResource(APIView):
         if override and override.upper() in ("PUT", "DELETE"):
             request._request.method = override.upper()
 
-    def check_login(self, request: Request) -> None:
-        """Writes need a login; reads too when anonymous reads are off."""
-        if request.user.is_authenticated:
+    def check_permissions(self, request: Request) -> None:
+        """Rate limits count every request, refused ones too, so they are checked before the
+        permission classes decide (DRF checks them after)."""
+        self.check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request: Request) -> None:
+        if request.__dict__.get("_rbapi_throttle_checked"):
             return
-        if request.method in WRITE_METHODS or self.login_required:
-            raise WebAPIException(errors.NOT_LOGGED_IN)
-        if not settings.RBAPI_ANONYMOUS_READ and not self.anonymous_always_allowed:
-            raise WebAPIException(errors.NOT_LOGGED_IN)
-
-    def check_token_access(self, request: Request, url_kwargs: dict[str, Any]) -> None:
-        """An API token's policy and an OAuth2 token's scopes restrict what the request may do
-        here (spec: mechanics.md §9)."""
-        denial = self.token_denial(request, request.method, self.url_object_id(url_kwargs))
-        if denial is not None:
-            raise denial
-
-    def token_denial(
-        self, request: Request, method: str, object_id: Any = None
-    ) -> WebAPIException | None:
-        """Why the caller's token may not call ``method`` here (on ``object_id``), or None:
-        101 for a policy's denial, 112 for a missing scope, 113 for a resource closed to
-        OAuth2 or a disabled application. Expansions ask it too, so ``?expand=`` never shows
-        what a direct request would refuse."""
-        api_token = api_token_of(request)
-        if api_token is not None:
-            if not self.api_token_access_allowed:
-                return WebAPIException(errors.PERMISSION_DENIED, API_TOKEN_REFUSED)
-            if not is_allowed(api_token.policy, self.policy_id, method, object_id):
-                return WebAPIException(errors.PERMISSION_DENIED, POLICY_DENIED)
-        oauth_token = oauth_token_of(request)
-        if oauth_token is not None:
-            if not self.oauth2_token_access_allowed:
-                return WebAPIException(errors.OAUTH_ACCESS_DENIED_ERROR)
-            application = oauth_token.application
-            if application is None or not application.is_enabled_for_site():
-                return WebAPIException(errors.OAUTH_ACCESS_DENIED_ERROR, OAUTH_APP_DISABLED)
-            if required_scope(self.policy_id, method) not in set(oauth_token.scope.split()):
-                return WebAPIException(errors.OAUTH_MISSING_SCOPE_ERROR)
-        return None
-
-    def may_expand(self, request: Request, objects: Any = ()) -> bool:
-        """Whether the caller's token may read this resource (and each of ``objects``), so
-        they may be expanded in place of their links."""
-        if api_token_of(request) is None and oauth_token_of(request) is None:
-            return True
-        if self.token_denial(request, "GET") is not None:
-            return False
-        return all(
-            self.token_denial(request, "GET", self.policy_object_id(obj)) is None
-            for obj in objects
-        )
-
-    def policy_object_id(self, obj: Any) -> str:
-        return str(self.object_key(obj))
-
-    def url_object_id(self, url_kwargs: dict[str, Any]) -> Any:
-        """The ID of the object an item URL names, as policies write it: ``01`` names the
-        same review request as ``1``, so it is normalised through the model field."""
-        if self.mode != "item" or not self.uri_object_key:
-            return None
-        value = url_kwargs.get(self.uri_object_key)
-        if value is None or self.model is None:
-            return value
-        try:
-            return str(self._object_key_field().to_python(value))
-        except Exception:  # not an ID of this kind: the lookup answers 100
-            return value
-
-    def _object_key_field(self) -> Any:
-        """The model field item URLs look objects up by."""
-        meta = self.model._meta
-        return meta.pk if self.model_object_key == "pk" else meta.get_field(self.model_object_key)
-
-    def apply_token_policy(self, request: Request, queryset: QuerySet) -> QuerySet:
-        """A list leaves out the items the caller's API token may not read."""
-        api_token = api_token_of(request)
-        if api_token is None or not self.uri_object_key:
-            return queryset
-        blocked = blocked_object_ids(api_token.policy, self.policy_id, "GET")
-        if not blocked:
-            return queryset
-        values = [value for value in map(self._object_id_value, blocked) if value is not None]
-        return queryset.exclude(**{f"{self.model_object_key}__in": values})
-
-    def _object_id_value(self, object_id: str) -> Any:
-        """The model value a policy's object ID names, or None if it names nothing: it must
-        be written as the URL's normalised ID is (``1``, not ``01``), so that lists and
-        items agree, and fit the column."""
-        try:
-            value = self._object_key_field().to_python(object_id)
-        except Exception:
-            return None
-        if str(value) != object_id:
-            return None
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            return None
-        return value
+        request._rbapi_throttle_checked = True
+        super().check_throttles(request)
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if self.mode == "list":
@@ -431,157 +340,6 @@ class WebAPIResource(APIView):
 
     def delete_object(self, request: Request, obj: Any) -> None:
         raise MethodNotAllowed(request.method)
-
-    def item_response(
-        self,
-        request: Request,
-        obj: Any,
-        url_kwargs: dict[str, Any],
-        *,
-        status: int = 200,
-        location: bool = False,
-    ) -> Response:
-        """The canonical item representation, as every read and write returns it."""
-        ctx = self.serialize_context(request, url_kwargs)
-        self.prepare_page([obj], ctx)
-        headers = {"Location": self.object_href(obj, ctx)} if location else None
-        return Response(
-            {self.item_result_key: self.serialize_object(obj, ctx)}, status=status, headers=headers
-        )
-
-    # --- serialisation -------------------------------------------------------------------------
-    def serialize_context(self, request: Request, url_kwargs: dict[str, Any]) -> SerializeContext:
-        return SerializeContext.from_request(request, url_kwargs)
-
-    def prepare_page(self, objects: list[Any], ctx: SerializeContext) -> None:
-        """Decide, in bulk, which related objects of a page this viewer may see (one query per
-        related resource at most), so serialising the page costs a constant number of
-        queries and never reveals a hidden object."""
-        related: dict[str, list[Any]] = {}
-        for field in self.fields:
-            if isinstance(field, ObjectField | ObjectListField):
-                for obj in objects:
-                    related.setdefault(field.resource_name, []).extend(
-                        field.related_objects(self, obj, ctx)
-                    )
-        for name, values in related.items():
-            get_resource(name).filter_visible(values, ctx)
-
-    def visible_pks(self, objects: list[Any], ctx: SerializeContext) -> set[Any]:
-        """Which of ``objects`` this viewer may see; resources with private objects narrow
-        it (in one query)."""
-        return {obj.pk for obj in objects}
-
-    def filter_visible(self, objects: list[Any], ctx: SerializeContext) -> list[Any]:
-        """``objects`` minus those the viewer may not see, remembered for the request."""
-        cache = ctx.request.__dict__.setdefault("_rbapi_visible", {}).setdefault(self.name, {})
-        unknown = [obj for obj in objects if obj.pk not in cache]
-        if unknown:
-            visible = self.visible_pks(unknown, ctx)
-            for obj in unknown:
-                cache[obj.pk] = obj.pk in visible
-        return [obj for obj in objects if cache[obj.pk]]
-
-    def serialize_object(self, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
-        out = Output()
-        for field in self.fields:
-            field.serialize(self, obj, ctx, out)
-        out.data.update(out.text_blocks)
-        links = self.get_links(obj, ctx, out)
-        if ctx.only_links is not None:
-            links = {name: value for name, value in links.items() if name in ctx.only_links}
-        if links or ctx.only_links is None or ctx.only_links:
-            out.data["links"] = links
-        if out.expanded:
-            out.data["_expanded"] = out.expanded
-        return out.data
-
-    def object_url_kwargs(self, obj: Any) -> dict[str, Any]:
-        """The URL placeholders this object fills (its key, and its parents' if known)."""
-        kwargs: dict[str, Any] = {}
-        parent = self.parent_of(obj)
-        if parent is not None and self.parent_resource_class is not None:
-            kwargs.update(get_resource(self.parent_resource_class.name).object_url_kwargs(parent))
-        if self.uri_object_key:
-            kwargs[self.uri_object_key] = self.object_key(obj)
-        return kwargs
-
-    def parent_of(self, obj: Any) -> Any:
-        """The parent object of ``obj``, where the object knows it (None otherwise)."""
-        return None
-
-    def object_key(self, obj: Any) -> Any:
-        return getattr(obj, self.model_object_key)
-
-    def object_href(self, obj: Any, ctx: SerializeContext) -> str:
-        kwargs = {**ctx.url_kwargs, **self.object_url_kwargs(obj)}
-        return absolute(ctx.request, fill_template(self.item_template, kwargs))
-
-    def object_link(self, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
-        """A titled GET link to ``obj``, as related objects are linked."""
-        return link(self.object_href(obj, ctx), "GET", self.get_link_title(obj))
-
-    def get_link_title(self, obj: Any) -> str:
-        return str(obj)
-
-    def get_links(self, obj: Any, ctx: SerializeContext, out: Output) -> dict[str, Any]:
-        href = self.object_href(obj, ctx)
-        links: dict[str, Any] = {"self": link(href)}
-        if "PUT" in self.item_methods:
-            links["update"] = link(href, "PUT")
-        if "DELETE" in self.item_methods:
-            links["delete"] = link(href, "DELETE")
-        for child_name in self.item_child_resources:
-            child = get_resource(child_name)
-            child_href = href + child.uri_name + "/"
-            if (
-                child.model is not None
-                and ctx.expand & {child.name, child.link_name()}
-                and child.may_expand(ctx.request)
-            ):
-                self._expand_child(child, obj, child_href, ctx, out)
-            else:
-                links[child.link_name()] = link(child_href)
-        links.update(out.links)
-        links.update(self.get_related_links(obj, ctx))
-        return links
-
-    def _expand_child(
-        self, child: WebAPIResource, obj: Any, child_href: str, ctx: SerializeContext, out: Output
-    ) -> None:
-        """Put a child's objects in place of its link. A singleton child expands to a list of
-        its zero or one object, as Review Board sends it (``rbt status`` reads ``draft[0]``)."""
-        key = child.link_name()
-        nested = ctx.nested({child.name, key})
-        queryset = child.optimize_queryset(
-            child.apply_token_policy(
-                ctx.request,
-                child.filter_queryset(
-                    ctx.request, child.get_queryset(ctx.request, parent=obj, is_list=True)
-                ),
-            )
-        )
-        out.data[key] = [child.serialize_object(item, nested) for item in queryset]
-        out.expanded[key] = {
-            "item_mimetype": child.item_mimetype(ctx.request),
-            "list_mimetype": child.list_mimetype(ctx.request),
-            "list_url": child_href,
-        }
-
-    def get_related_links(self, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
-        return {}
-
-    def get_list_links(
-        self, request: Request, ctx: SerializeContext, parent: Any
-    ) -> dict[str, Any]:
-        list_path = fill_template(self.list_template, {**ctx.url_kwargs})
-        links: dict[str, Any] = {"self": link(request.build_absolute_uri())}
-        if "POST" in self.list_methods:
-            links["create"] = link(absolute(request, list_path), "POST")
-        for child_name in self.list_child_resources:
-            child = get_resource(child_name)
-            links[child.link_name()] = link(absolute(request, list_path + child.uri_name + "/"))
-        return links
 
     # --- response finishing --------------------------------------------------------------------
     def get_etag(self, request: Request, response: Response) -> str:
