@@ -3,7 +3,10 @@ descriptions, newest first, readable by whoever can read the review request.
 
 ``fields_changed`` goes out in Review Board's wire form (spec: resources.md §3): scalars
 unwrapped (status as its letter), bug lists as plain strings, users, groups and review requests
-as full objects, the submitter as single objects; unknown keys are dropped.
+as full objects, the submitter as single objects; unknown keys are dropped. Named objects the
+viewer may not see are left out; those the caller's API token policy or OAuth2 scopes do not
+let it read are untitled links (issue 10: a token blocked from ``review_request`` must not read
+a dependency's summary here).
 """
 
 from __future__ import annotations
@@ -15,22 +18,30 @@ from django.db.models import QuerySet
 from rest_framework.request import Request
 
 from changes.models import ChangeDescription
-from rbapi.fields import Field, RichTextField, SerializeContext
+from rbapi.fields import Field, RichTextField, SerializeContext, embedded_object
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
 
 SCALARS = ("summary", "description", "testing_done", "branch", "commit_id", "changenum", "status")
 STRING_LISTS = ("bugs_closed",)
-OBJECT_LISTS = {"target_people": "user", "target_groups": "group", "depends_on": "review_request"}
+OBJECT_LISTS = {
+    "target_people": "user",
+    "target_groups": "group",
+    "depends_on": "review_request",
+    # ``diff``: {"added": [["Diff r2", "/r/5/diff/2/", <diff set id>]]} (code-and-files §4.5).
+    "diff": "diff",
+}
 
 
 RELATED = "_rbapi_change_objects"
 
 
 def _querysets() -> dict[str, Any]:
+    from diffs.models import DiffSet
     from reviews.models import Group, ReviewRequest
 
     return {
+        "diff": DiffSet.objects.select_related("review_request__repository"),
         "user": get_user_model().objects.select_related("rb_profile"),
         "group": Group.objects.all(),
         "review_request": ReviewRequest.objects.select_related("submitter", "repository"),
@@ -64,7 +75,8 @@ def load_related(changes: list[ChangeDescription], ctx: SerializeContext) -> Non
 
 def fields_changed_wire(stored: dict[str, Any], ctx: SerializeContext) -> dict[str, Any]:
     """Convert the stored ``fields_changed`` to what clients are sent. Users, groups and
-    review requests the viewer may not see are left out."""
+    review requests the viewer may not see are left out; those the token may not read are
+    links."""
     result: dict[str, Any] = {}
     for name, change in stored.items():
         if name in SCALARS:
@@ -82,14 +94,16 @@ def fields_changed_wire(stored: dict[str, Any], ctx: SerializeContext) -> dict[s
                 if item[2] in objects
             ]
             shown = {obj.pk for obj in resource.filter_visible(named, ctx)}
+            # In full only when the caller's token may read the object at its own URL; else
+            # an untitled link (``embedded_object``), never a summary or extra_data.
             serialized = {
-                obj.pk: resource.serialize_object(obj, ctx) for obj in named if obj.pk in shown
+                obj.pk: embedded_object(resource, obj, ctx) for obj in named if obj.pk in shown
             }
             wire = {
                 key: [serialized[item[2]] for item in values if item[2] in serialized]
                 for key, values in change.items()
             }
-            if name == "submitter":
+            if name in ("submitter", "diff"):  # one object each, not a list (g050)
                 wire = {key: values[0] if values else None for key, values in wire.items()}
             result[name] = wire
     return result

@@ -19,16 +19,22 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
 from django.db.models import Q, QuerySet
-from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_access_token_model
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from oauth.models import Application
-from rbapi.errors import form_error
-from rbapi.extra_data import apply_extra_data_changes, has_extra_data_changes
+from oauth.services import (
+    PLAIN_SECRET,
+    oauth_app_create,
+    oauth_app_delete,
+    oauth_app_update,
+    oauth_token_delete,
+    oauth_token_update,
+)
+from rbapi import inputs
 from rbapi.fields import (
     ExtraDataField,
     Field,
@@ -36,32 +42,95 @@ from rbapi.fields import (
     ObjectField,
     SerializeContext,
 )
-from rbapi.parsers import parse_bool, parse_comma_list
+from rbapi.inputs import validated
+from rbapi.parsers import parse_comma_list
 from rbapi.resources import WebAPIResource
 from rbapi.scopes import all_scopes
 
 AccessToken = get_access_token_model()
 User = get_user_model()
 
-REQUIRED = "This field is required"
 ADMIN_ONLY = "You do not have permission to set this field."
 GRANT_TYPES = ("authorization-code", "client-credentials", "implicit", "password")
 CLIENT_TYPES = ("confidential", "public")
 NEEDS_REDIRECT = ("authorization-code", "implicit")
-SECRET_FIELD = "_rbapi_plain_client_secret"
 NAME_LENGTH = Application._meta.get_field("name").max_length
-
-
-def _choice_error(value: str, choices: tuple[str, ...]) -> str:
-    valid = ", ".join(f'"{choice}"' for choice in choices)
-    return f'"{value}" is not a valid value. Valid values are: {valid}'
 
 
 def _redirect_uris(raw: str) -> list[str]:
     return [uri for part in parse_comma_list(raw) for uri in part.split()]
 
 
+class RedirectURIsField(inputs.RBFieldMixin, serializers.Field):
+    """Comma- or space-separated http(s) URLs, stored space-separated."""
+
+    def to_internal_value(self, data: Any) -> str:
+        uris = _redirect_uris(str(data))
+        validate = URLValidator(schemes=("http", "https"))
+        for uri in uris:
+            try:
+                validate(uri)
+            except ValidationError:
+                raise serializers.ValidationError("Enter a valid URL.") from None
+        return " ".join(uris)
+
+
+class OwnerField(inputs.RelatedField):
+    """The owner, by username: only a superuser may name one."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not self.context["user"].is_superuser:
+            raise serializers.ValidationError(ADMIN_ONLY)
+        return super().to_internal_value(data)
+
+
+class ApplicationInput(inputs.RBSerializer):
+    """POST (grant type, client type and name required) and partial PUT of an application.
+    The context names the acting ``user`` and the stored ``app`` (``None`` when creating)."""
+
+    extra_data = True
+
+    authorization_grant_type = inputs.ChoiceField(GRANT_TYPES)
+    client_type = inputs.ChoiceField(CLIENT_TYPES)
+    name = inputs.CharField(max_length=NAME_LENGTH, allow_blank=True)
+    enabled = inputs.BooleanField(required=False)
+    skip_authorization = inputs.BooleanField(required=False)
+    user = OwnerField(
+        queryset=User.objects.all(),
+        lookup="username",
+        message='The user "{value}" does not exist.',
+        required=False,
+        allow_null=True,
+    )
+    redirect_uris = RedirectURIsField(required=False)
+    regenerate_client_secret = inputs.BooleanField(required=False)
+
+    def validate_skip_authorization(self, value: bool) -> bool:
+        if value and not self.context["user"].is_superuser:
+            raise serializers.ValidationError(ADMIN_ONLY)
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("user", "") is None:
+            attrs.pop("user")  # ``user=`` names nobody: the owner stays
+        app = self.context.get("app")
+        grant = attrs.get("authorization_grant_type") or (app and app.authorization_grant_type)
+        uris = attrs.get("redirect_uris", app.redirect_uris if app else "")
+        if grant in NEEDS_REDIRECT and not uris:
+            raise serializers.ValidationError(
+                {
+                    "redirect_uris": [
+                        f'The "redirect_uris" field may not be blank when '
+                        f'"authorization_grant_type" is "{grant}"'
+                    ]
+                }
+            )
+        return attrs
+
+
 class OAuthApplicationResource(WebAPIResource):
+    # Not cached: tokens and applications change as they are used.
+    cacheable = False
     name = "oauth_app"
     feature_setting = "RBAPI_OAUTH2"
     model = Application
@@ -98,124 +167,87 @@ class OAuthApplicationResource(WebAPIResource):
         return obj.name
 
     def serialize_client_secret_field(self, obj: Application, ctx: SerializeContext) -> Any:
-        return getattr(obj, SECRET_FIELD, None)
+        return getattr(obj, PLAIN_SECRET, None)
 
     def serialize_redirect_uris_field(self, obj: Application, ctx: SerializeContext) -> list:
         return obj.redirect_uris.split()
 
     # --- writes --------------------------------------------------------------------------------
-    def _values(self, request: Request, app: Application | None) -> dict[str, Any]:
-        """The validated new values of the request, or one 105 naming every bad field."""
-        data = request.data
-        user = request.user
-        values: dict[str, Any] = {}
-        problems: dict[str, list[str]] = {}
-        if app is None:
-            for name in ("authorization_grant_type", "client_type", "name"):
-                if name not in data:
-                    problems[name] = [REQUIRED]
-        for name, choices in (
-            ("authorization_grant_type", GRANT_TYPES),
-            ("client_type", CLIENT_TYPES),
-        ):
-            if name in data:
-                if data[name] in choices:
-                    values[name] = data[name]
-                else:
-                    problems[name] = [_choice_error(data[name], choices)]
-        if "name" in data:
-            values["name"] = data["name"].strip()
-            if len(values["name"]) > NAME_LENGTH:
-                problems["name"] = [
-                    f"Ensure this value has at most {NAME_LENGTH} characters "
-                    f"(it has {len(values['name'])})."
-                ]
-        if "enabled" in data:
-            values["enabled"] = parse_bool(data["enabled"])
-        if "skip_authorization" in data:
-            wanted = parse_bool(data["skip_authorization"])
-            if wanted and not user.is_superuser:
-                problems["skip_authorization"] = [ADMIN_ONLY]
-            values["skip_authorization"] = wanted
-        if data.get("user"):
-            if not user.is_superuser:
-                problems["user"] = [ADMIN_ONLY]
-            else:
-                owner = User.objects.filter(username=data["user"]).first()
-                if owner is None:
-                    problems["user"] = [f'The user "{data["user"]}" does not exist.']
-                values["user"] = owner
-        if "redirect_uris" in data:
-            uris = _redirect_uris(data["redirect_uris"])
-            validate = URLValidator(schemes=("http", "https"))
-            try:
-                for uri in uris:
-                    validate(uri)
-                values["redirect_uris"] = " ".join(uris)
-            except ValidationError:
-                problems["redirect_uris"] = ["Enter a valid URL."]
-        grant = values.get("authorization_grant_type") or (app and app.authorization_grant_type)
-        uris = values.get("redirect_uris", app.redirect_uris if app else "")
-        if grant in NEEDS_REDIRECT and not uris and "redirect_uris" not in problems:
-            problems["redirect_uris"] = [
-                f'The "redirect_uris" field may not be blank when '
-                f'"authorization_grant_type" is "{grant}"'
-            ]
-        if problems:
-            raise form_error(problems)
-        return values
-
     def create(self, request: Request, *, parent: Any, url_kwargs: dict[str, Any]) -> Response:
-        values = self._values(request, None)
-        secret = generate_client_secret()
-        app = Application(
+        values = validated(ApplicationInput, request.data, user=request.user, app=None)
+        values.pop("regenerate_client_secret", None)  # a new application gets one anyway
+        app = oauth_app_create(
             user=values.pop("user", None) or request.user,
-            client_secret=secret,
-            extra_data=(
-                apply_extra_data_changes({}, request.data)
-                if has_extra_data_changes(request.data)
-                else {}
-            ),
-            **values,
+            extra_data_fields=values.pop("extra_data_fields"),
+            values=values,
         )
-        app.save()
-        setattr(app, SECRET_FIELD, secret)
         return self.item_response(request, app, url_kwargs, status=201)
 
     def update(self, request: Request, obj: Any, *, url_kwargs: dict[str, Any]) -> Response:
-        values = self._values(request, obj)
-        secret = (
-            generate_client_secret()
-            if parse_bool(request.data.get("regenerate_client_secret", ""))
-            else None
+        values = validated(
+            ApplicationInput,
+            request.data,
+            partial=True,
+            user=request.user,
+            app=obj,
+            extra_data=obj.extra_data,
         )
-        with transaction.atomic():
-            app = Application.objects.select_for_update().get(pk=obj.pk)
-            for name, value in values.items():
-                setattr(app, name, value)
-            if secret is not None:
-                app.client_secret = secret
-            if has_extra_data_changes(request.data):
-                app.extra_data = apply_extra_data_changes(app.extra_data, request.data)
-            app.save()
-        if secret is not None:
-            setattr(app, SECRET_FIELD, secret)
+        app = oauth_app_update(
+            app=obj,
+            owner=values.pop("user", None),
+            extra_data_fields=values.pop("extra_data_fields"),
+            regenerate_client_secret=values.pop("regenerate_client_secret", False),
+            values=values,
+        )
         return self.item_response(request, app, url_kwargs)
 
     def delete_object(self, request: Request, obj: Any) -> None:
-        obj.delete()
+        oauth_app_delete(app=obj)
 
 
-def _scope_list(name: str, raw: str) -> list[str]:
-    known = all_scopes()
-    scopes = parse_comma_list(raw)
-    for scope in scopes:
-        if scope not in known:
-            raise form_error({name: [f'The scope "{scope}" is invalid.']})
-    return scopes
+class ScopesField(inputs.CommaListField):
+    """A comma-separated list of known scopes (``review_request:read,...``)."""
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        scopes = super().to_internal_value(data)
+        known = all_scopes()
+        for scope in scopes:
+            if scope not in known:
+                raise serializers.ValidationError(f'The scope "{scope}" is invalid.')
+        return scopes
+
+
+class UnsupportedField(inputs.RBFieldMixin, serializers.Field):
+    """A field Review Board refuses by name (the token's ``scope``: use ``scopes``)."""
+
+    def to_internal_value(self, data: Any) -> None:
+        raise serializers.ValidationError("Field is not supported")
+
+
+class TokenInput(inputs.RBSerializer):
+    """PUT of an OAuth2 token: replace its ``scopes``, or add and remove some."""
+
+    scope = UnsupportedField(required=False)
+    scopes = ScopesField(required=False)
+    add_scopes = ScopesField(required=False)
+    remove_scopes = ScopesField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "scopes" in attrs and ("add_scopes" in attrs or "remove_scopes" in attrs):
+            raise serializers.ValidationError(
+                {
+                    "scopes": [
+                        "This field cannot be provided if either add_scopes or "
+                        "remove_scopes is provided."
+                    ]
+                }
+            )
+        return attrs
 
 
 class OAuthTokenResource(WebAPIResource):
+    # Not cached: tokens and applications change as they are used.
+    cacheable = False
     name = "oauth_token"
     feature_setting = "RBAPI_OAUTH2"
     model = AccessToken
@@ -260,34 +292,9 @@ class OAuthTokenResource(WebAPIResource):
         return obj.scope.split()
 
     def update(self, request: Request, obj: Any, *, url_kwargs: dict[str, Any]) -> Response:
-        data = request.data
-        if "scope" in data:
-            raise form_error({"scope": ["Field is not supported"]})
-        if "scopes" in data and ("add_scopes" in data or "remove_scopes" in data):
-            raise form_error(
-                {
-                    "scopes": [
-                        "This field cannot be provided if either add_scopes or "
-                        "remove_scopes is provided."
-                    ]
-                }
-            )
-        replace = _scope_list("scopes", data["scopes"]) if "scopes" in data else None
-        add = _scope_list("add_scopes", data.get("add_scopes", ""))
-        remove = set(_scope_list("remove_scopes", data.get("remove_scopes", "")))
-        with transaction.atomic():
-            # Lock only the token row (PostgreSQL cannot lock the nullable side of the join).
-            token = (
-                AccessToken.objects.select_for_update(of=("self",))
-                .select_related("application")
-                .get(pk=obj.pk)
-            )
-            scopes = replace if replace is not None else token.scope.split()
-            scopes = [scope for scope in dict.fromkeys([*scopes, *add]) if scope not in remove]
-            if scopes != token.scope.split():
-                token.scope = " ".join(scopes)
-                token.save(update_fields=["scope", "updated"])
+        values = validated(TokenInput, request.data, partial=True)
+        token = oauth_token_update(token=obj, **values)
         return self.item_response(request, token, url_kwargs)
 
     def delete_object(self, request: Request, obj: Any) -> None:
-        obj.delete()
+        oauth_token_delete(token=obj)

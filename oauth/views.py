@@ -40,13 +40,18 @@ FAILED_GRANTS = ("invalid_grant", "invalid_client")
 
 
 def _basic_user(request: HttpRequest) -> Any:
+    """The user of a Basic header, with failures limited per (address, username) as for the
+    API's own logins."""
     scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     credentials = basic_credentials(value)
+    account = credentials[0] if credentials else ""
+    if login_attempts_exceeded(request, account):
+        return None
     user = check_password(request, *credentials) if credentials else None
     if user is None:
-        record_login_failure(request)
+        record_login_failure(request, account)
     return user
 
 
@@ -97,7 +102,7 @@ class AuthorizationView(views.AuthorizationView):
         ):
             logout(request)
         if not request.user.is_authenticated:
-            user = None if login_attempts_exceeded(request) else _basic_user(request)
+            user = _basic_user(request)
             if user is None:
                 response = HttpResponse(
                     "Log in with your Review Board username and password to authorize this "

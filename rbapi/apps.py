@@ -8,3 +8,6 @@ class RBAPIConfig(AppConfig):
     def ready(self) -> None:
         # Resource modules register themselves in the registry when imported.
         from rbapi import api  # noqa: F401
+        from rbapi.response_cache import connect_signals
+
+        connect_signals()

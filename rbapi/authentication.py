@@ -11,8 +11,13 @@ Review Board's rules (spec: mechanics.md §9, clients.md §2.5):
 * a token login stores the token in the session (``webapi_token_id`` / ``oauth2_token_id``),
   so the token's policy or scopes keep restricting the cookie-only requests that follow; a
   token that expired or was invalidated since then makes the session "not logged in" (103);
-* bad credentials are error 104 even on a GET of public data, and log out any session; past
-  the login rate limit every attempt is 104 without the credentials being checked;
+* bad credentials are error 104 even on a GET of public data, and log out any session;
+* failed logins are limited per (client address, account): past the limit, attempts at that
+  username are 104 without the password being checked, and other usernames from the same
+  address are unaffected. Bad tokens (API or OAuth2) count under one "token" account per
+  address; past its limit an unknown token is 104 "too many attempts", but a valid token is
+  always accepted, so strangers' typos behind a shared proxy never lock a CI job out
+  (``rbapi.ratelimit`` says why that is safe);
 * an Authorization scheme nobody handles is treated as "not logged in" (103);
 * cookie-authenticated writes carry no CSRF token (RBTools replays its cookie without one);
   instead a write whose ``Origin`` is not trusted, or a browser's ``Sec-Fetch-Site:
@@ -37,7 +42,7 @@ from rest_framework.request import Request
 from rbapi import errors
 from rbapi.errors import WebAPIException
 from rbapi.origins import check_origin
-from rbapi.ratelimit import login_attempts_exceeded, record_login_failure
+from rbapi.ratelimit import TOKEN_ACCOUNT, login_attempts_exceeded, record_login_failure
 
 SESSION_API_TOKEN = "webapi_token_id"
 SESSION_OAUTH2_TOKEN = "oauth2_token_id"
@@ -53,11 +58,26 @@ class LoginFailed(AuthenticationFailed):
         self.rb_message = rb_message
 
 
-def _fail(request: Request, message: str | None = None) -> LoginFailed:
-    """Count a failed login, end any session, and say so."""
-    record_login_failure(request._request)
+def _fail(request: Request, account: str, message: str | None = None) -> LoginFailed:
+    """Count a failed login at ``account``, end any session, and say so."""
+    record_login_failure(request._request, account)
     logout(request._request)
     return LoginFailed(message)
+
+
+def _locked_out(request: Request, account: str) -> LoginFailed | None:
+    """Error 104 "too many attempts" if ``account`` is past the failed-login limit from this
+    address (ending any session, as every failed login does), else None."""
+    if not login_attempts_exceeded(request._request, account):
+        return None
+    logout(request._request)
+    return LoginFailed(TOO_MANY_ATTEMPTS)
+
+
+def _token_fail(request: Request, message: str | None = None) -> LoginFailed:
+    """A token that is not valid: counted under the address's token bucket; past its limit
+    the answer says so instead."""
+    return _locked_out(request, TOKEN_ACCOUNT) or _fail(request, TOKEN_ACCOUNT, message)
 
 
 def basic_credentials(value: str) -> tuple[str, str] | None:
@@ -123,13 +143,14 @@ def _authenticate_api_token(request: Request, value: str):
     from webapi.token_generator import generator_of
 
     if generator_of(value) is None:
-        raise _fail(request)
+        raise _token_fail(request)
     token = WebAPIToken.objects.select_related("user").filter(token=value).first()
     if token is None:
-        raise _fail(request)
+        raise _token_fail(request)
     reason = token.unusable_reason()
     if reason:
-        raise _fail(request, reason)
+        # Whoever sends it holds the real token: tell them why, whatever the count.
+        raise _fail(request, TOKEN_ACCOUNT, reason)
     now = timezone.now()
     WebAPIToken.objects.filter(pk=token.pk).update(last_used=now)
     token.last_used = now
@@ -171,9 +192,9 @@ def _authenticate_bearer(request: Request, value: str):
     access_token = load_access_token(value)
     user = oauth_token_user(access_token) if access_token is not None else None
     if user is None or not user.is_active:
-        raise _fail(request)
+        raise _token_fail(request)
     if access_token.is_expired():
-        raise _fail(request, "This OAuth2 token has expired.")
+        raise _fail(request, TOKEN_ACCOUNT, "This OAuth2 token has expired.")
     _start_session(request, user, **{SESSION_OAUTH2_TOKEN: access_token.pk})
     request._request.rbapi_oauth_token = access_token
     return user, access_token
@@ -197,23 +218,25 @@ class RBHeaderAuthentication(BaseAuthentication):
         ):
             # A scheme no backend handles: Review Board treats the caller as not logged in.
             raise NotAuthenticated()
-        if login_attempts_exceeded(request._request):
-            logout(request._request)
-            raise LoginFailed(TOO_MANY_ATTEMPTS)
         if scheme == "token":
             if not value:
                 raise NotAuthenticated()
             if " " in value:
-                raise _fail(request)
+                raise _token_fail(request)
             return _authenticate_api_token(request, value)
         if scheme == "bearer":
             return _authenticate_bearer(request, value)
         credentials = basic_credentials(value)
+        # An undecodable Basic header names no account: such failures share the "" account.
+        account = credentials[0] if credentials is not None else ""
+        refused = _locked_out(request, account)
+        if refused is not None:
+            raise refused
         if credentials is None:
-            raise _fail(request)
+            raise _fail(request, account)
         user = _authenticate_basic(request, *credentials)
         if user is None:
-            raise _fail(request)
+            raise _fail(request, account)
         _start_session(request, user)
         return user, None
 

@@ -227,6 +227,22 @@ SERVICE_BUSY = WebAPIError(
 )
 # An unexpected server fault, still in the API's envelope.
 SERVER_ERROR = WebAPIError(902, "An internal server error occurred.", "server-error", 500)
+# A body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django refuses to read it).
+REQUEST_TOO_LARGE = WebAPIError(903, "The request body is too large.", "request-too-large", 413)
+# If-Match named a version that is no longer current (rbapi.preconditions).
+PRECONDITION_FAILED = WebAPIError(
+    910,
+    "The object has changed since you fetched it (If-Match did not match).",
+    "request-precondition-failed",
+    412,
+)
+# An Idempotency-Key reused with another URL or body (rbapi.idempotency).
+IDEMPOTENCY_KEY_REUSED = WebAPIError(
+    911,
+    "This Idempotency-Key was already used with a different request.",
+    "request-idempotency-key-reused",
+    422,
+)
 
 ALL_ERRORS: dict[int, WebAPIError] = {
     value.code: value for value in list(globals().values()) if isinstance(value, WebAPIError)

@@ -11,15 +11,25 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import (
+    DisallowedHost,
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.transactions import is_transient_conflict
 from rbapi import errors
+from rbapi.domain_errors import to_webapi_error
 from rbapi.errors import WebAPIException
 
 logger = logging.getLogger(__name__)
@@ -55,10 +65,9 @@ def to_webapi_exception(exc: Exception, context: dict) -> WebAPIException | None
     """Translate any exception into the Review Board error it stands for."""
     if isinstance(exc, WebAPIException):
         return exc
-    webapi_error = getattr(exc, "webapi_error", None)
-    if webapi_error is not None:
-        # Domain errors (reviews.errors) name the API error they become.
-        return WebAPIException(webapi_error, getattr(exc, "message", str(exc)))
+    domain = to_webapi_error(exc, anonymous=_is_anonymous(context))
+    if domain is not None:
+        return domain
     if isinstance(exc, drf.MethodNotAllowed):
         view = context.get("view")
         allowed = ", ".join(getattr(view, "allowed_methods", []) or [])
@@ -77,11 +86,62 @@ def to_webapi_exception(exc: Exception, context: dict) -> WebAPIException | None
         return WebAPIException(errors.INVALID_FORM_DATA, fields=_field_errors(exc.detail))
     if isinstance(exc, drf.UnsupportedMediaType | drf.ParseError):
         return WebAPIException(errors.INVALID_FORM_DATA, fields={"body": [str(exc.detail)]})
+    if isinstance(exc, RequestDataTooBig):
+        # Over DATA_UPLOAD_MAX_MEMORY_SIZE: the client's fault, not a crash.
+        return WebAPIException(errors.REQUEST_TOO_LARGE)
     if isinstance(exc, drf.Throttled):
         headers = {"Retry-After": str(int(exc.wait or 1))}
         return WebAPIException(errors.RATE_LIMIT_EXCEEDED, headers=headers)
-    if isinstance(exc, OperationalError) and "locked" in str(exc).lower():
-        logger.warning("database busy: %s", exc)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        if isinstance(exc, TooManyFilesSent):
+            limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        message = f"Too many fields were sent (at most {limit} are allowed)."
+        return WebAPIException(errors.INVALID_FORM_DATA, fields={"body": [message]})
+    if isinstance(exc, DisallowedHost):
+        return WebAPIException(errors.INVALID_FORM_DATA, fields={"Host": [BAD_HOST]})
+    if isinstance(exc, SuspiciousOperation):
+        return WebAPIException(errors.INVALID_FORM_DATA, fields={"request": [MALFORMED]})
+    return database_failure(exc)
+
+
+BAD_HOST = "The Host header names a host this server does not serve."
+MALFORMED = "The request is malformed."
+# Connection failures by code: SQLSTATE class 08 (connection exception) and 57P01-57P03
+# (the server is shutting down or starting); SQLite's CANTOPEN and IOERR.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+_UNAVAILABLE_SQLITE_CODES = frozenset({10, 14})
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached (refused or lost connection, a
+    server shutting down, a database file that cannot be opened), judged by the driver's
+    codes: psycopg's connection errors carry no SQLSTATE, or class 08."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    for error in (exc.__cause__, exc):
+        if error is None:
+            continue
+        if hasattr(error, "sqlstate") and type(error).__module__.startswith("psycopg"):
+            sqlstate = error.sqlstate
+            return sqlstate is None or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+        code = getattr(error, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in _UNAVAILABLE_SQLITE_CODES
+    return False
+
+
+def database_failure(exc: BaseException) -> WebAPIException | None:
+    """503 + ``Retry-After`` (error 901) for a database that is busy (a deadlock, a
+    serialisation failure or a lock that was not freed in time, by code) or unreachable;
+    None for any other exception. Used by the handler and by ``rbapi.middleware`` for
+    failures outside the views."""
+    if isinstance(exc, DatabaseError | InterfaceError) and (
+        is_transient_conflict(exc) or database_unavailable(exc)
+    ):
+        logger.warning("database unavailable or busy: %r (cause %r)", exc, exc.__cause__)
         return WebAPIException(errors.SERVICE_BUSY)
     return None
 

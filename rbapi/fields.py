@@ -6,6 +6,11 @@ A resource lists its fields in order; each field knows how to put itself on the 
 * ``ObjectField``: a single related object, sent as a titled link in ``links`` (or in full
   with ``?expand=``); a missing one is ``null`` (spec: resources.md §0);
 * ``ObjectListField``: many related objects, a list of link objects (or full objects);
+
+Related objects pass both the viewer's visibility (``filter_visible``: an object the viewer may
+not see is left out) and the caller's API token policy / OAuth2 scopes for the related object's
+own resource (``token_may_read``): what the token may not read is an untitled link at most
+(``related_link``, ``embedded_object``), never its fields or its title.
 * ``RichTextField``: text plus its ``*_text_type``, honouring ``force-text-type`` and
   ``include-text-types``;
 * ``ExtraDataField``: ``extra_data`` without private keys.
@@ -23,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework.request import Request
 
+from core.extra_data import public_extra_data
 from rbapi.errors import form_error
-from rbapi.extra_data import public_extra_data
 from rbapi.text import convert, markdown_escape, markdown_unescape
 
 if TYPE_CHECKING:
@@ -158,9 +163,36 @@ class IsoDateTimeField(Field):
             out.data[self.name] = value.astimezone(datetime.UTC).isoformat() if value else None
 
 
+def token_may_read(target: WebAPIResource, request: Request, obj: Any) -> bool:
+    """Whether the caller's API token policy and OAuth2 scopes let it GET ``obj`` at its own
+    URL. Decided in memory (the token is loaded once per request), so asking per object keeps
+    a page at a constant number of queries."""
+    return target.may_expand(request, [obj])
+
+
+def related_link(target: WebAPIResource, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
+    """A GET link to a related object that the viewer may see. Its title is ``str(obj)`` (a
+    summary, a username, a comment's text: data of the object), so it is sent only when the
+    caller's token may read the object; otherwise the link is untitled: the href and method
+    only, which name the object by the same key a policy names it by, and nothing more."""
+    if token_may_read(target, ctx.request, obj):
+        return target.object_link(obj, ctx)
+    return {"method": "GET", "href": target.object_href(obj, ctx)}
+
+
+def embedded_object(target: WebAPIResource, obj: Any, ctx: SerializeContext) -> dict[str, Any]:
+    """A related object that Review Board sends in full (change records, last-update): in
+    full when the caller's token may read it at its own URL, else only its untitled link, so
+    embedding never shows what a direct GET would refuse (101 or 112)."""
+    if token_may_read(target, ctx.request, obj):
+        return target.serialize_object(obj, ctx)
+    return related_link(target, obj, ctx)
+
+
 class ObjectField(Field):
     """A single related object: a titled link, or the full object when expanded. An object
-    the viewer may not see is sent as ``null``."""
+    the viewer may not see is sent as ``null``; one the caller's token may not read is an
+    untitled link and is never expanded."""
 
     def __init__(self, name: str, *, resource: str, source: str | None = None) -> None:
         super().__init__(name, source=source)
@@ -183,17 +215,19 @@ class ObjectField(Field):
                 out.data[self.name] = None
             return
         value = visible[0]
-        if wanted and self.name in ctx.expand and target.may_expand(ctx.request, [value]):
+        if wanted and self.name in ctx.expand and token_may_read(target, ctx.request, value):
             out.data[self.name] = target.serialize_object(value, ctx.nested({self.name}))
             out.expanded[self.name] = {"item_mimetype": target.item_mimetype(ctx.request)}
         else:
             # Review Board keeps the link even when only-fields leaves the field out.
-            out.links[self.name] = target.object_link(value, ctx)
+            out.links[self.name] = related_link(target, value, ctx)
 
 
 class ObjectListField(Field):
     """Many related objects: a list of link objects, or of full objects when expanded; only
-    those the viewer may see."""
+    those the viewer may see. The list is expanded only when the caller's token may read
+    every item (a list mixing objects and links would break clients); otherwise each item is
+    a link, untitled where the token may not read it."""
 
     def __init__(self, name: str, *, resource: str, source: str | None = None) -> None:
         super().__init__(name, source=source)
@@ -217,7 +251,7 @@ class ObjectListField(Field):
             out.data[self.name] = [target.serialize_object(item, nested) for item in values]
             out.expanded[self.name] = {"item_mimetype": target.item_mimetype(ctx.request)}
         else:
-            out.data[self.name] = [target.object_link(item, ctx) for item in values]
+            out.data[self.name] = [related_link(target, item, ctx) for item in values]
 
 
 def text_type_field_name(name: str) -> str:

@@ -7,21 +7,37 @@ original ignores JSON; rbapi accepts it, spec README precedence 3). Every parser
 
 Values: booleans are true only for ``1``/``true`` in any case (``True`` is what RBTools sends);
 many list fields are comma-separated strings.
+
+Text: every submitted string (form, multipart and JSON keys and values, nested JSON included, and
+query parameters) is checked here, once, for what cannot be stored or rendered: NUL (PostgreSQL
+refuses it), other control characters but tab, CR and LF (XML cannot hold them), and lone
+surrogates or invalid UTF-8 (no UTF-8 database or document can hold them). Such input is 105
+with ``fields`` naming the field and saying why, before any resource sees it.
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 import json
-import math
 import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import dateutil.parser
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import QueryDict
+from django.utils.http import parse_header_parameters
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 
+from core.jsontext import (
+    INVALID_UNICODE,
+    NESTED_TOO_DEEPLY,
+    loads_strict,
+    text_problem,
+)
 from rbapi.errors import INVALID_FORM_DATA, WebAPIException
 
 
@@ -80,54 +96,73 @@ def parse_datetime(name: str, value: str) -> datetime.datetime:
         ) from None
 
 
-MAX_JSON_DEPTH = 64
-NULL_CHARACTERS = "Null characters are not allowed."
+def shown_name(name: str) -> str:
+    """A field name fit for an error message: unstorable characters become ``\\uXXXX``."""
+    return re.sub(
+        "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]", lambda m: f"\\u{ord(m[0]):04x}", name
+    )
 
 
-def loads_strict(raw: str) -> Any:
-    """``json.loads`` that refuses what cannot be stored or processed safely: ``NaN`` and
-    infinities (no database's JSON type holds them) and nesting deeper than
-    ``MAX_JSON_DEPTH`` (which would exhaust the stack while merging or saving). Raises
-    ValueError, with a message for the client."""
-
-    def reject_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a valid JSON value")
-
-    def finite_float(text: str) -> float:
-        value = float(text)
-        if not math.isfinite(value):
-            raise ValueError(f"{text} is out of range")
-        return value
-
-    try:
-        value = json.loads(raw, parse_constant=reject_constant, parse_float=finite_float)
-    except RecursionError:
-        raise ValueError("The JSON data is nested too deeply") from None
-    pending = [(value, 1)]
+def _json_problem(value: Any) -> str | None:
+    """The first text problem of a parsed JSON value, nested keys and values included."""
+    pending = [value]
     while pending:
-        item, depth = pending.pop()
+        item = pending.pop()
         if isinstance(item, str):
-            _check_text(item)
-        elif isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise ValueError("The JSON data is nested too deeply")
-            if isinstance(item, dict):
-                for key in item:
-                    _check_text(key)
-            children = item.values() if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children)
-    return value
+            problem = text_problem(item)
+            if problem:
+                return problem
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return None
 
 
-def _check_text(text: str) -> None:
-    """Strings a database can store: no NUL (PostgreSQL refuses it) and no lone surrogates
-    (not encodable as UTF-8)."""
-    if "\x00" in text:
-        raise ValueError(NULL_CHARACTERS)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("The JSON data contains an invalid Unicode character") from None
+def unstorable_fields(data: Any) -> dict[str, list[str]]:
+    """The form fields (of a QueryDict) whose name or a value cannot be stored, each with why."""
+    if not hasattr(data, "lists"):
+        return {}
+    fields: dict[str, list[str]] = {}
+    for key, values in data.lists():
+        for text in (str(key), *(str(value) for value in values)):
+            problem = text_problem(text)
+            if problem:
+                fields[shown_name(str(key))] = [problem]
+                break
+    return fields
+
+
+def invalid_utf8_fields(raw: bytes) -> dict[str, list[str]]:
+    """The fields of an urlencoded string whose percent-decoded name or value is not UTF-8
+    (``%ED%A0%80`` is a lone surrogate's encoding). Django would silently store U+FFFD."""
+    fields: dict[str, list[str]] = {}
+    for pair in raw.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        decoded = [unquote_to_bytes(part.replace(b"+", b" ")) for part in (name, value)]
+        try:
+            for part in decoded:
+                part.decode("utf-8")
+        except UnicodeDecodeError:
+            fields[shown_name(decoded[0].decode("utf-8", "replace"))] = [INVALID_UNICODE]
+    return fields
+
+
+def query_string_errors(query_string: str) -> dict[str, list[str]]:
+    """What is wrong with a URL's query parameters, as ``fields`` of a 105: more of them than
+    ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` (Django would raise ``TooManyFieldsSent``), invalid
+    UTF-8, or text that cannot be stored."""
+    if not query_string:
+        return {}
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    if limit is not None and query_string.count("&") + 1 > limit:
+        return {"query": [f"Too many query parameters (at most {limit} are allowed)."]}
+    raw = query_string.encode("latin-1", "replace")
+    fields = invalid_utf8_fields(raw)
+    if fields:
+        return fields
+    return unstorable_fields(QueryDict(raw))
 
 
 def parse_comma_list(value: str) -> list[str]:
@@ -176,39 +211,79 @@ def null_character_fields(data: Any) -> list[str]:
     ]
 
 
-def refuse_null_characters(data: Any) -> None:
-    """A NUL in a form value is 105 naming the field: PostgreSQL cannot store it in text, and
-    no Review Board field means it."""
-    bad = null_character_fields(data)
-    if bad:
-        raise WebAPIException(INVALID_FORM_DATA, fields={key: [NULL_CHARACTERS] for key in bad})
+def refuse_unstorable_text(data: Any) -> None:
+    """105 naming every form field whose name or value cannot be stored (``text_problem``)."""
+    fields = unstorable_fields(data)
+    if fields:
+        raise WebAPIException(INVALID_FORM_DATA, fields=fields)
 
 
 class RBRequest(Request):
     """DRF's request, except that uploaded files stay in ``FILES`` instead of being merged
-    into ``data``: form fields are always strings, whatever a multipart body carries."""
+    into ``data``: form fields are always strings, whatever a multipart body carries. Every
+    field is checked for unstorable text as the body is parsed, for every parser."""
 
     def _load_data_and_files(self) -> None:
         super()._load_data_and_files()
         self._full_data = self._data
-        refuse_null_characters(self._data)
+        refuse_unstorable_text(self._data)
+
+
+def _read_limited(stream: Any) -> bytes:
+    """The body, refused with ``RequestDataTooBig`` past ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    (the Content-Length check in ``rbapi.middleware`` normally refuses it before)."""
+    if stream is None:
+        return b""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    raw = stream.read() if limit is None else stream.read(limit + 1)
+    if limit is not None and len(raw) > limit:
+        raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+    return raw
 
 
 class RBFormParser(FormParser):
-    """urlencoded bodies, for PUT as well as POST."""
+    """urlencoded bodies, for PUT as well as POST; percent-encoded bytes that are not UTF-8
+    are refused (105) instead of being stored as U+FFFD."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> QueryDict:
+        raw = _read_limited(stream)
+        fields = invalid_utf8_fields(raw)
+        if fields:
+            raise WebAPIException(INVALID_FORM_DATA, fields=fields)
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        return QueryDict(raw, encoding=encoding)
 
 
 class RBMultiPartParser(MultiPartParser):
-    """multipart bodies, for PUT as well as POST (files land in ``request.FILES``)."""
+    """multipart bodies, for PUT as well as POST (files land in ``request.FILES``). A body
+    that does not end with its closing boundary is refused (105): Django's parser would take
+    a truncated or garbled body for an empty form, and a write would go ahead without it."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        limit = settings.RBAPI_MAX_BODY_BYTES
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise RequestDataTooBig("Request body exceeded settings.RBAPI_MAX_BODY_BYTES.")
+        _, params = parse_header_parameters(media_type or "")
+        boundary = params.get("boundary", "").encode("ascii", "replace")
+        if not boundary or not raw.rstrip().endswith(b"--" + boundary + b"--"):
+            raise WebAPIException(
+                INVALID_FORM_DATA,
+                fields={"body": ["The multipart body is malformed (no closing boundary)."]},
+            )
+        return super().parse(io.BytesIO(raw), media_type, parser_context)
 
 
 class RBJSONParser(JSONParser):
     """A JSON object body, flattened into the form representation."""
 
     def parse(self, stream, media_type=None, parser_context=None) -> QueryDict:
+        raw = _read_limited(stream)
         try:
-            data = super().parse(stream, media_type, parser_context)
-        except Exception as exc:  # DRF's ParseError carries the decoder's text
+            data = loads_strict(raw.decode("utf-8"), check_text=False)
+        except (ValueError, UnicodeDecodeError) as exc:
+            if str(exc) == NESTED_TOO_DEEPLY:
+                raise WebAPIException(INVALID_FORM_DATA, fields={"body": [str(exc)]}) from None
             raise WebAPIException(
                 INVALID_FORM_DATA, fields={"body": [f"Could not parse JSON data: {exc}"]}
             ) from None
@@ -216,6 +291,13 @@ class RBJSONParser(JSONParser):
             raise WebAPIException(
                 INVALID_FORM_DATA, fields={"body": ["The JSON body must be an object"]}
             )
+        bad = {
+            shown_name(str(key)): [problem]
+            for key, value in data.items()
+            if (problem := _json_problem(key) or _json_problem(value))
+        }
+        if bad:
+            raise WebAPIException(INVALID_FORM_DATA, fields=bad)
         result = QueryDict(mutable=True)
         for key, value in data.items():
             result[str(key)] = _form_value(str(key), value)

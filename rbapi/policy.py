@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rbapi.parsers import loads_strict
+from core.jsontext import loads_strict
 
 LEAF_KEYS = frozenset({"allow", "block"})
 

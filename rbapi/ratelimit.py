@@ -9,13 +9,22 @@ written as Review Board's rates, ``"<count>/<s|m|h|d>"`` (e.g. ``1000/h``); an e
 switches the limit off.
 
 Three scopes (spec: mechanics.md §9): ``anonymous`` and ``authenticated`` API calls, keyed by
-client address and user, and ``login`` failures, keyed by client address.
+client address and user, and ``login`` failures, keyed by client address *and* the account
+tried. Review Board keys failed logins by address alone, so one CI host behind a proxy (or a
+NAT) got locked out by anybody's typos; here a password guesser is still stopped after five
+tries at one account, while other accounts' failures from the same address leave it alone.
+Failed tokens (API or OAuth2) share one bucket per address, ``(address, "token")``, rather than
+one per token prefix: a guesser chooses the prefix and could rotate it to dodge the limit.
+A token that *is* valid is never refused because that bucket is full (see
+``rbapi.authentication``): guessing a 255-character token is hopeless anyway, and the limit
+must not let strangers lock a CI job out.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 import time
@@ -128,16 +137,35 @@ def peek(scope: str, who: str, rate: Rate) -> Usage:
     return Usage(rate.count, count, retry_after)
 
 
+TOKEN_ACCOUNT = "token"  # the account name failed token logins are counted under
+
+
 def login_rate() -> Rate | None:
     return Rate.parse(settings.RBAPI_LOGIN_RATE_LIMIT)
 
 
-def login_attempts_exceeded(request: HttpRequest) -> bool:
+def _login_key(request: HttpRequest, account: str) -> str:
+    """``address|digest`` of the account tried: usernames are case-folded (an e-mail login
+    matches case-insensitively) and hashed, so no odd character or length reaches a cache key;
+    tokens count under ``address||token``, which no digest can be."""
+    if account == TOKEN_ACCOUNT:
+        name = "|token"
+    else:
+        name = hashlib.sha256(account.casefold().encode("utf-8", "replace")).hexdigest()[:32]
+    return f"{client_address(request)}|{name}"
+
+
+def login_attempts_exceeded(request: HttpRequest, account: str = "") -> bool:
+    """Whether ``account`` (a username, or ``TOKEN_ACCOUNT``) had too many failed logins from
+    this client address in the current window."""
     rate = login_rate()
-    return rate is not None and peek("login", client_address(request), rate).count >= rate.count
+    if rate is None:
+        return False
+    return peek("login", _login_key(request, account), rate).count >= rate.count
 
 
-def record_login_failure(request: HttpRequest) -> None:
+def record_login_failure(request: HttpRequest, account: str = "") -> None:
+    """Count one failed login at ``account`` from this client address."""
     rate = login_rate()
     if rate is not None:
-        hit("login", client_address(request), rate)
+        hit("login", _login_key(request, account), rate)

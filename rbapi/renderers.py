@@ -5,6 +5,12 @@ A view's response data is the payload without ``stat``: ``{"user": {...}}`` for 
 error (DRF marks error responses with ``response.exception``). The renderer wraps it as
 ``{"stat": "ok"|"fail", ...}``: JSON with keys sorted at every level, as Review Board does
 (spec: mechanics.md §1), and XML in Djblets' simple ``<rsp>`` format (mechanics.md §2).
+
+The XML is always well-formed, where Djblets' is not: characters XML 1.0 cannot hold (control
+characters, lone surrogates stored by old data, U+FFFE/U+FFFF) are written as U+FFFD, and a dict
+key that is not a plain XML name (``1x``, ``a b``, ``a><b``, extra_data keys of any kind) is
+written as ``<item key="...">`` with the key, escaped, in the attribute, so no key can inject
+elements. Ordinary keys are element names exactly as before.
 """
 
 from __future__ import annotations
@@ -18,6 +24,21 @@ from xml.sax.saxutils import XMLGenerator
 from rest_framework.renderers import BaseRenderer
 
 _JSONP_CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,127}$")
+# Element names written as they are: ASCII letters, digits, "_", "-", "." (no ":", which a
+# namespace-aware parser would read as an undeclared prefix). Anything else is <item key=...>.
+_PLAIN_XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+# Characters outside XML 1.0's Char production (tab, LF and CR are allowed).
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` with every character XML 1.0 cannot hold replaced by U+FFFD."""
+    return _NOT_XML_CHAR.sub("\ufffd", value)
+
+
+def is_plain_xml_name(key: str) -> bool:
+    """Whether ``key`` is written as an element name (else as ``<item key="...">``)."""
+    return bool(_PLAIN_XML_NAME.match(key))
 
 
 def envelope(data: Any, renderer_context: dict | None) -> dict[str, Any]:
@@ -92,8 +113,10 @@ class _XMLWriter:
             for key, item in value.items():
                 if isinstance(key, int):
                     self._element("int", item, {"value": str(key)})
-                else:
+                elif is_plain_xml_name(str(key)):
                     self._element(str(key), item)
+                else:
+                    self._element("item", item, {"key": xml_text(str(key))})
             return False
         if isinstance(value, list | tuple):
             self._start("array")
@@ -106,7 +129,7 @@ class _XMLWriter:
         if isinstance(value, bool):
             self.xml.characters("1" if value else "0")
         else:
-            self.xml.characters(str(value))
+            self.xml.characters(xml_text(str(value)))
         return True
 
     def render(self, data: dict[str, Any]) -> bytes:

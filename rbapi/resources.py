@@ -18,26 +18,28 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.utils.cache import patch_vary_headers
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rbapi import errors
+from rbapi import errors, response_cache
 from rbapi.authentication import DEPRECATED_TOKEN, api_token_of
 from rbapi.errors import WebAPIException, form_error
 from rbapi.etags import encode_etag, etag_matches, not_modified
 from rbapi.fields import Field, SerializeContext
+from rbapi.idempotency import idempotent_create
 from rbapi.links import LinksMixin
 from rbapi.negotiation import vendor_mimetype
 from rbapi.pagination import RBPagination, wants_counts_only
 from rbapi.parsers import RBRequest
 from rbapi.permissions import LoginRule, TokenAccess, TokenAccessMixin
+from rbapi.preconditions import guard_handler
 from rbapi.registry import get_resource, register
 from rbapi.serialization import SerializationMixin
-from rbapi.throttling import RBRateThrottle, rate_limit_headers
+from rbapi.throttling import RBRateThrottle, count_request, rate_limit_headers
 
 
 class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
@@ -80,6 +82,9 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
     feature_setting: ClassVar[str | None] = None
     # The name API token policies and OAuth2 scopes use for this resource (default: ``name``).
     policy_id: ClassVar[str] = ""
+    # Whether GET answers may be cached (``rbapi.response_cache``): not when the body depends
+    # on the clock or changes on reads.
+    cacheable: ClassVar[bool] = True
     # Whether a request made with an API token / OAuth2 token may use this resource at all
     # (Review Board refuses tokens on the token resources, so a token cannot mint tokens).
     api_token_access_allowed: ClassVar[bool] = True
@@ -155,6 +160,12 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
         )
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # DRF sets this in super().initial(); an error raised before it (405, 103) would
+        # otherwise be rendered as JSON whatever the Accept header asks for.
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request._rbapi_bumps = response_cache.request_started()
+        # First of all, so that every refusal below still carries the rate-limit headers.
+        count_request(self, request)
         if self.feature_setting and not getattr(settings, self.feature_setting):
             raise WebAPIException(errors.PERMISSION_DENIED)
         self._apply_method_override(request)
@@ -164,12 +175,21 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
         # Bad output options (force-text-type, include-text-types) are refused before any
         # write happens, not after.
         SerializeContext.from_request(request, kwargs)
+        # If-Match on PUT/DELETE wraps whatever handler the resource has (rbapi.preconditions).
+        guard_handler(self, request)
 
-    @staticmethod
-    def _apply_method_override(request: Request) -> None:
-        """``POST`` with ``_method=PUT|DELETE`` is handled as that method (Review Board)."""
+    def _apply_method_override(self, request: Request) -> None:
+        """``POST`` with ``_method=PUT|DELETE`` is handled as that method (Review Board).
+
+        The body is read for ``_method`` only once a write may happen: a URL that takes no
+        write is 405 and an anonymous write 103 without the body being read."""
         if request.method != "POST":
             return
+        if not set(self.allowed_methods) & {"POST", "PUT", "DELETE"}:
+            raise MethodNotAllowed(request.method)
+        if not request.user.is_authenticated:
+            self.check_throttles(request)
+            raise WebAPIException(errors.NOT_LOGGED_IN)
         override = request.data.get("_method") or request.query_params.get("_method")
         if override and override.upper() in ("PUT", "DELETE"):
             request._request.method = override.upper()
@@ -186,14 +206,19 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
         request._rbapi_throttle_checked = True
         super().check_throttles(request)
 
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        cached = response_cache.lookup(self, request)
+        if cached is not None:
+            return cached
         if self.mode == "list":
             return self.get_list(request, **kwargs)
         return self.get_item(request, **kwargs)
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         parent = self.get_parent_object(request, kwargs)
-        return self.create(request, parent=parent, url_kwargs=kwargs)
+        return idempotent_create(
+            self, request, lambda: self.create(request, parent=parent, url_kwargs=kwargs)
+        )
 
     def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object(request, kwargs)
@@ -217,6 +242,10 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
                 # Pollers get their answer without the payload being built.
                 return not_modified(Response(), etag)
             request._rbapi_etag = etag
+        if self.list_prefetch_related:
+            # The relations a page prefetches, fetched once for the item too (not once for the
+            # visibility check and again for the links).
+            prefetch_related_objects([obj], *self.list_prefetch_related)
         return self.item_response(request, obj, kwargs)
 
     def get_cheap_etag(self, request: Request, obj: Any) -> str | None:
@@ -378,8 +407,12 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
             response.render()
             etag = self.get_etag(request, response)
             response["ETag"] = etag
+            response_cache.store(request, response)
             if etag_matches(request, etag):
                 return not_modified(response, etag)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+            # Whatever a write changed, cached answers from before it are not served again.
+            response_cache.request_finished(request.__dict__.get("_rbapi_bumps", 0))
         return response
 
 

@@ -23,6 +23,7 @@ class RootResource(WebAPIResource):
     uri_name = "api"
     singleton = True
     item_child_resources = (
+        "all_diff_comment",
         "group",
         "info",
         "oauth_app",
@@ -31,6 +32,7 @@ class RootResource(WebAPIResource):
         "review_request",
         "session",
         "user",
+        "validation",
     )
 
     def get_item(self, request: Request, **kwargs: Any) -> Response:

@@ -20,6 +20,8 @@ from rbapi.resources import WebAPIResource
 
 
 class SessionResource(WebAPIResource):
+    # Not cached: it logs in and answers for the caller's session.
+    cacheable = False
     name = "session"
     singleton = True
     item_methods = ("GET", "DELETE")

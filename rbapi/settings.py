@@ -13,6 +13,9 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Where the embedded SQLite database lives by default: RBAPI_DATA_DIR, else the folder the
+# command runs in (never inside site-packages when rbapi is installed from a wheel).
+DATA_DIR = Path(os.environ.get("RBAPI_DATA_DIR") or os.getcwd())
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -36,19 +39,25 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "corsheaders",
+    # Before rest_framework: rbapi's ``generateschema`` replaces DRF's (rbapi.schema).
+    "rbapi.apps.RBAPIConfig",
     "rest_framework",
     "django_filters",
-    "rbapi.apps.RBAPIConfig",
     "accounts",
     "reviews",
     "changes",
     "status_updates",
+    "attachments",
+    "diffs",
     "webapi",
     "oauth",
     "oauth2_provider",
 ]
 
 MIDDLEWARE = [
+    # First: refuses bad Host headers, oversized bodies and query strings before anything
+    # reads them, and turns Django's own HTML 400/500 pages under /api/ into envelopes.
+    "rbapi.middleware.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.gzip.GZipMiddleware",
@@ -56,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: cached GETs are answered here, after every other middleware has run.
+    "rbapi.response_cache.FastPathMiddleware",
 ]
 
 ROOT_URLCONF = "rbapi.urls"
@@ -76,7 +87,7 @@ TEMPLATES = [
 # SQLite is the embedded default; PostgreSQL is chosen by DATABASE_URL.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'rbapi.sqlite3'}",
+        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'rbapi.sqlite3'}",
         conn_max_age=int(os.environ.get("RBAPI_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
@@ -126,12 +137,59 @@ else:
     # another worker logged out, so without a shared cache sessions live in the database only.
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
+# Rendered GET answers (rbapi.response_cache): entries are immutable (keyed by the write
+# generation), so each process keeps its own, in memory; RBAPI_RESPONSE_CACHE=false turns it off.
+RBAPI_RESPONSE_CACHE = env_bool("RBAPI_RESPONSE_CACHE", True)
+CACHES["responses"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "rbapi-responses",
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
+
 # Review Board's cookie, which RBTools stores and replays.
 SESSION_COOKIE_NAME = "rbsessionid"
 SESSION_COOKIE_AGE = 365 * 24 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("RBAPI_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Request limits (README "Limits and failures") ------------------------------------------
+# Bodies over these sizes are 413 (error 903), refused by Content-Length before being read:
+# multipart bodies (which will carry file uploads) and every other body.
+RBAPI_MAX_BODY_BYTES = int(os.environ.get("RBAPI_MAX_BODY_BYTES", str(10 * 1024 * 1024)))
+RBAPI_MAX_FORM_BYTES = int(os.environ.get("RBAPI_MAX_FORM_BYTES", str(1024 * 1024)))
+# Django's own cap on what it reads into memory (form fields, JSON): the same as the above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = RBAPI_MAX_FORM_BYTES
+# The largest single uploaded file (attachments, screenshots): over it, error 105 on the field.
+RBAPI_MAX_UPLOAD_BYTES = int(os.environ.get("RBAPI_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+# The largest diff (or parent diff) accepted: over it, error 220 (capability max_diff_size).
+RBAPI_MAX_DIFF_BYTES = int(os.environ.get("RBAPI_MAX_DIFF_BYTES", str(2 * 1024 * 1024)))
+
+# --- Uploaded files (README "Uploaded files") ------------------------------------------------
+# Stored through Django's storage API: the filesystem under RBAPI_MEDIA_ROOT by default, or a
+# bucket with RBAPI_STORAGE_BACKEND=storages.backends.s3.S3Storage (django-storages, which
+# reads its own AWS_* / GS_* settings from the environment).
+MEDIA_ROOT = os.environ.get("RBAPI_MEDIA_ROOT") or str(DATA_DIR / "media")
+STORAGES = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "RBAPI_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        )
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+for _name in (
+    "AWS_STORAGE_BUCKET_NAME",
+    "AWS_S3_REGION_NAME",
+    "AWS_S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_LOCATION",
+    "GS_BUCKET_NAME",
+):
+    if os.environ.get(_name):
+        globals()[_name] = os.environ[_name]
 
 # --- Proxies --------------------------------------------------------------------------------
 # Behind a trusted reverse proxy, links must use the public scheme and host, because clients
@@ -142,6 +200,17 @@ if env_bool("RBAPI_BEHIND_PROXY", False):
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HTTPS in production (README "Production"): HSTS and the http -> https redirect are opt-in,
+# since the TLS terminator usually sits in front. Health probes come over plain HTTP.
+SECURE_HSTS_SECONDS = int(os.environ.get("RBAPI_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("RBAPI_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("RBAPI_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("RBAPI_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# Django's CSRF middleware is not used: the API's clients are not HTML forms, and
+# cookie-authenticated writes are checked by Origin instead (rbapi.origins), so
+# `check --deploy`'s warning about the middleware (security.W003) does not apply.
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
 X_FRAME_OPTIONS = "DENY"
 CORS_ALLOWED_ORIGINS = env_list("RBAPI_CORS_ORIGINS")
 CORS_ALLOW_CREDENTIALS = bool(CORS_ALLOWED_ORIGINS)

@@ -10,20 +10,22 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import django_filters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import RegexValidator
-from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import is_profile_visible
-from rbapi import errors
-from rbapi.errors import WebAPIException, form_error
+from accounts.services import user_create, user_update
+from rbapi import errors, filters, inputs
+from rbapi.errors import WebAPIException
 from rbapi.fields import Field, SerializeContext
-from rbapi.filters import boolean, filterset, text
+from rbapi.filters import filterset
+from rbapi.inputs import validated
 from rbapi.parsers import parse_bool
 from rbapi.resources import WebAPIResource
 
@@ -31,7 +33,6 @@ User = get_user_model()
 
 USERNAME_REGEX = r"[A-Za-z0-9@._\-'+]+"
 PRIVATE_FIELDS = ("first_name", "last_name", "fullname", "email")
-USERNAME_TAKEN = "A user with the requested username already exists."
 
 
 def avatar_urls(user: AbstractBaseUser) -> dict[str, str]:
@@ -43,44 +44,53 @@ def avatar_urls(user: AbstractBaseUser) -> dict[str, str]:
     return {f"{scale}x": f"{base}?s={48 * scale}&d=mm" for scale in (1, 2, 3)}
 
 
-def _search(queryset: QuerySet, value: str, request: Request) -> QuerySet:
-    """``q``: usernames starting with the value, or names of users whose profile the viewer
-    may see (so a private profile cannot be found by its name)."""
-    query = Q(username__istartswith=value)
-    viewer = request.user
-    if viewer.is_authenticated:
-        names = Q(first_name__istartswith=value) | Q(last_name__istartswith=value)
-        if not viewer.is_staff:
-            names &= Q(rb_profile__isnull=True) | Q(rb_profile__is_private=False)
-        query |= names
-    return queryset.filter(query)
+class _UserFilters(django_filters.FilterSet):
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """``q``: usernames starting with the value, or names of users whose profile the
+        viewer may see (so a private profile cannot be found by its name)."""
+        query = Q(username__istartswith=value)
+        viewer = self.request.user
+        if viewer.is_authenticated:
+            names = Q(first_name__istartswith=value) | Q(last_name__istartswith=value)
+            if not viewer.is_staff:
+                names &= Q(rb_profile__isnull=True) | Q(rb_profile__is_private=False)
+            query |= names
+        return queryset.filter(query)
+
+    def unchanged(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset
 
 
 UserFilterSet = filterset(
     User,
     {
-        "q": text(_search),
+        "q": filters.CharFilter(method="search"),
         # Accepted for compatibility; ``q`` already searches first and last names.
-        "fullname": boolean(lambda queryset, value, request: queryset),
+        "fullname": filters.BooleanFilter(method="unchanged"),
     },
+    base=_UserFilters,
 )
 
 
-class UserCreateInput(serializers.Serializer):
-    username = serializers.CharField(
+class EmailField(inputs.RBFieldMixin, serializers.EmailField):
+    """An e-mail address (Django's validator and message), present even when blank."""
+
+
+class UserCreateInput(inputs.RBSerializer):
+    username = inputs.CharField(
         max_length=150,
         validators=[RegexValidator(f"^{USERNAME_REGEX}$", "This is not a valid username")],
     )
-    password = serializers.CharField(trim_whitespace=False)
-    email = serializers.EmailField()
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    password = inputs.CharField(trim_whitespace=False)
+    email = EmailField()
+    first_name = inputs.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = inputs.CharField(max_length=150, required=False, allow_blank=True)
 
 
-class UserUpdateInput(serializers.Serializer):
-    email = serializers.EmailField(required=False, allow_blank=True)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+class UserUpdateInput(inputs.RBSerializer):
+    email = EmailField(required=False, allow_blank=True)
+    first_name = inputs.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = inputs.CharField(max_length=150, required=False, allow_blank=True)
 
 
 class UserResource(WebAPIResource):
@@ -91,7 +101,13 @@ class UserResource(WebAPIResource):
     model_object_key = "username"
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT")
-    item_child_resources = ("api_token",)
+    item_child_resources = (
+        "api_token",
+        "archived_review_request",
+        "muted_review_request",
+        "user_file_attachment",
+        "watched",
+    )
     fields = (
         Field("id"),
         Field("username"),
@@ -156,32 +172,10 @@ class UserResource(WebAPIResource):
             raise WebAPIException(
                 errors.PERMISSION_DENIED, "You do not have permission to create users."
             )
-        form = UserCreateInput(data=request.data)
-        form.is_valid(raise_exception=True)
-        values = form.validated_data
-        if User.objects.filter(username=values["username"]).exists():
-            raise form_error({"username": [USERNAME_TAKEN]})
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(
-                    username=values["username"],
-                    password=values["password"],
-                    email=values["email"],
-                    first_name=values.get("first_name", ""),
-                    last_name=values.get("last_name", ""),
-                )
-        except IntegrityError:
-            raise form_error({"username": [USERNAME_TAKEN]}) from None
+        values = validated(UserCreateInput, request.data)
+        user = user_create(**values)
         return self.item_response(request, user, url_kwargs, status=201)
 
     def update(self, request: Request, obj: Any, *, url_kwargs: dict[str, Any]) -> Response:
-        form = UserUpdateInput(data=request.data)
-        form.is_valid(raise_exception=True)
-        changed = [
-            name for name in ("first_name", "last_name", "email") if name in form.validated_data
-        ]
-        for name in changed:
-            setattr(obj, name, form.validated_data[name])
-        if changed:
-            obj.save(update_fields=changed)
-        return self.item_response(request, obj, url_kwargs)
+        values = validated(UserUpdateInput, request.data, partial=True)
+        return self.item_response(request, user_update(user=obj, values=values), url_kwargs)

@@ -1,52 +1,40 @@
-"""Domain errors of the review workflow. Each names the web API error it becomes; the one
-exception handler in ``rbapi.exceptions`` does the mapping, with the message prefixes Review
-Board uses (spec: resources.md §0)."""
+"""Domain errors of the review workflow.
+
+Plain exceptions, with no knowledge of the web API: ``rbapi.domain_errors`` maps each class to
+the Review Board error it becomes (code, HTTP status and message prefix), once, for the one
+exception handler (spec: resources.md §0).
+"""
 
 from __future__ import annotations
 
-from rbapi import errors
-
 
 class ReviewWorkflowError(Exception):
-    """Base class: ``webapi_error`` and ``prefix`` say how the API reports it."""
-
-    webapi_error = errors.INVALID_FORM_DATA
-    prefix = ""
-    # Errors whose API message is always the table's text, whatever the detail.
-    uses_table_message = False
-
-    @property
-    def message(self) -> str:
-        if self.uses_table_message:
-            return self.webapi_error.msg
-        return f"{self.prefix}{self}"
+    """Base class of the review workflow's refusals."""
 
 
 class PublishError(ReviewWorkflowError):
-    webapi_error = errors.PUBLISH_ERROR
-    prefix = "Error publishing: "
+    """The draft cannot be published (a reviewer, summary or description is missing)."""
 
 
 class NothingToPublishError(ReviewWorkflowError):
-    webapi_error = errors.NOTHING_TO_PUBLISH
-    uses_table_message = True
+    """A published review request's draft changes nothing."""
 
 
 class CloseError(ReviewWorkflowError):
-    webapi_error = errors.CLOSE_ERROR
-    prefix = "Error closing the review request: "
+    """The review request cannot be closed that way."""
 
 
 class CommitIdInUseError(ReviewWorkflowError):
-    webapi_error = errors.CHANGE_NUMBER_IN_USE
-    uses_table_message = True
+    """Another review request of the repository has this commit ID (creation)."""
+
+
+class CommitIdExistsError(ReviewWorkflowError):
+    """Another review request of the repository has this commit ID (a draft's edit)."""
 
 
 class RevokeShipItError(ReviewWorkflowError):
-    webapi_error = errors.REVOKE_SHIP_IT_ERROR
-    prefix = "Error revoking the Ship It: "
+    """The Ship It cannot be revoked."""
 
 
 class GroupNameTakenError(ReviewWorkflowError):
-    webapi_error = errors.GROUP_ALREADY_EXISTS
-    uses_table_message = True
+    """Another review group has this name."""

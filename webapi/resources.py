@@ -10,46 +10,76 @@ Dates are ``isoformat()`` with microseconds, as Review Board writes them (spec: 
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from rbapi.errors import form_error
-from rbapi.extra_data import apply_extra_data_changes, has_extra_data_changes
+from rbapi import inputs
+from rbapi.errors import WebAPIException, form_error
 from rbapi.fields import ExtraDataField, Field, IsoDateTimeField, SerializeContext
-from rbapi.parsers import parse_bool, parse_datetime
+from rbapi.inputs import validated
+from rbapi.parsers import parse_datetime
 from rbapi.policy import PolicyError, parse_policy
 from rbapi.registry import policy_ids
 from rbapi.resources import WebAPIResource
 from webapi.models import WebAPIToken
-from webapi.services import api_token_create, api_token_update
+from webapi.services import api_token_create, api_token_delete, api_token_update
 
-REQUIRED = "This field is required"
 BAD_EXPIRES = "This timestamp is not a valid ISO 8601 date/time"
 CANNOT_VALIDATE = "This can only be used to invalidate the token. You cannot set valid to true."
 MASKED_LENGTH = 12
 
 
-def _policy(raw: Any) -> dict[str, Any]:
-    try:
-        return parse_policy(raw, policy_ids())
-    except PolicyError as exc:
-        # Review Board reports policy errors as a string, not a list.
-        raise form_error({"policy": str(exc)}) from None
+class PolicyField(inputs.RBFieldMixin, serializers.Field):
+    """A JSON access policy. Review Board reports a bad one as a string, not a list, which a
+    ``ValidationError`` cannot carry: the error is raised as the finished 105 at once."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        try:
+            return parse_policy(data, policy_ids())
+        except PolicyError as exc:
+            raise form_error({"policy": str(exc)}) from None
 
 
-def _expires(raw: str):
-    if not raw.strip():
-        return None
-    try:
-        return parse_datetime("expires", raw)
-    except Exception:
-        raise form_error({"expires": [BAD_EXPIRES]}) from None
+class ExpiresField(inputs.RBFieldMixin, serializers.Field):
+    """An ISO 8601 date/time (naive is UTC); blank clears it."""
+
+    def to_internal_value(self, data: Any) -> datetime.datetime:
+        try:
+            return parse_datetime("expires", data)
+        except WebAPIException:
+            raise serializers.ValidationError(BAD_EXPIRES) from None
+
+
+class APITokenInput(inputs.RBSerializer):
+    """POST (``note`` and ``policy`` required) and partial PUT of a token. ``valid`` can only
+    invalidate (with ``invalid_reason``); ``valid=1`` is refused in Review Board's words (a
+    string, raised at once as ``PolicyField`` does)."""
+
+    extra_data = True
+
+    note = inputs.CharField(trim_whitespace=False, allow_blank=True)
+    policy = PolicyField()
+    expires = ExpiresField(required=False, allow_null=True)
+    valid = inputs.BooleanField(required=False)
+    invalid_reason = inputs.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        reason = attrs.pop("invalid_reason", "")
+        if "valid" in attrs:
+            if attrs.pop("valid"):
+                raise form_error({"valid": CANNOT_VALIDATE})
+            attrs["invalid_reason"] = reason
+        return attrs
 
 
 class APITokenResource(WebAPIResource):
+    # Not cached: a token's last_used moves on every use.
+    cacheable = False
     name = "api_token"
     model = WebAPIToken
     uri_object_key = "api_token_id"
@@ -101,35 +131,15 @@ class APITokenResource(WebAPIResource):
     def create(self, request: Request, *, parent: Any, url_kwargs: dict[str, Any]) -> Response:
         if not self.has_list_access_permissions(request, parent):
             raise self.no_access_error(request)
-        data = request.data
-        missing = {name: [REQUIRED] for name in ("note", "policy") if name not in data}
-        if missing:
-            raise form_error(missing)
-        policy = _policy(data["policy"])
-        expires = _expires(data.get("expires", ""))
-        extra_data = apply_extra_data_changes({}, data) if has_extra_data_changes(data) else {}
-        token = api_token_create(
-            user=parent, note=data["note"], policy=policy, expires=expires, extra_data=extra_data
-        )
+        values = validated(APITokenInput, request.data, extra_data={})
+        values.pop("invalid_reason", None)  # a new token is valid
+        token = api_token_create(user=parent, **values)
         return self.item_response(request, token, url_kwargs, status=201)
 
     def update(self, request: Request, obj: Any, *, url_kwargs: dict[str, Any]) -> Response:
-        data = request.data
-        changes: dict[str, Any] = {}
-        if "note" in data:
-            changes["note"] = data["note"]
-        if "policy" in data:
-            changes["policy"] = _policy(data["policy"])
-        if "expires" in data:
-            changes["expires"] = _expires(data["expires"])
-        if "valid" in data:
-            if parse_bool(data["valid"]):
-                raise form_error({"valid": CANNOT_VALIDATE})
-            changes["invalid_reason"] = data.get("invalid_reason", "")
-        if has_extra_data_changes(data):
-            changes["extra_data"] = lambda current: apply_extra_data_changes(current, data)
-        token = api_token_update(obj, **changes) if changes else obj
+        values = validated(APITokenInput, request.data, partial=True, extra_data=obj.extra_data)
+        token = api_token_update(token=obj, **values)
         return self.item_response(request, token, url_kwargs)
 
     def delete_object(self, request: Request, obj: WebAPIToken) -> None:
-        obj.delete()
+        api_token_delete(token=obj)

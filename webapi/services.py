@@ -1,19 +1,22 @@
-"""API token workflows: create, edit and invalidate, each in one transaction."""
+"""API token workflows: create, update (including invalidation) and delete, one service per
+write, each in one transaction; an update decides on the token row it has locked."""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
+from core.extra_data import apply_extra_data_changes
+from core.transactions import write_transaction
 from webapi.models import WebAPIToken
 from webapi.token_generator import VENDOR_CHECKSUM, generate_token
 
 UNSET: Any = object()
 
 
+@write_transaction
 def api_token_create(
     *,
     user: Any,
@@ -21,7 +24,10 @@ def api_token_create(
     policy: dict[str, Any],
     expires: datetime.datetime | None = None,
     extra_data: dict[str, Any] | None = None,
+    extra_data_fields: dict[str, Any] | None = None,
 ) -> WebAPIToken:
+    """Mint a token for ``user``; ``extra_data_fields`` (the request's extra_data forms) are
+    applied to ``extra_data``."""
     now = timezone.now()
     return WebAPIToken.objects.create(
         user=user,
@@ -30,20 +36,20 @@ def api_token_create(
         note=note,
         policy=policy,
         expires=expires,
-        extra_data=extra_data or {},
+        extra_data=apply_extra_data_changes(extra_data or {}, extra_data_fields or {}),
         time_added=now,
         last_updated=now,
     )
 
 
-@transaction.atomic
+@write_transaction
 def api_token_update(
-    token: WebAPIToken,
     *,
+    token: WebAPIToken,
     note: str = UNSET,
     policy: dict[str, Any] = UNSET,
     expires: datetime.datetime | None = UNSET,
-    extra_data: Any = UNSET,
+    extra_data_fields: dict[str, Any] | None = None,
     invalid_reason: str | None = None,
 ) -> WebAPIToken:
     """Change what was given, under a row lock. ``invalid_reason`` (a string, possibly
@@ -56,8 +62,8 @@ def api_token_update(
         locked.policy = policy
     if expires is not UNSET:
         locked.expires = expires
-    if callable(extra_data):
-        locked.extra_data = extra_data(locked.extra_data)
+    if extra_data_fields:
+        locked.extra_data = apply_extra_data_changes(locked.extra_data, extra_data_fields)
     if invalid_reason is not None and locked.valid:
         locked.valid = False
         locked.invalid_date = timezone.now()
@@ -65,3 +71,8 @@ def api_token_update(
     locked.last_updated = timezone.now()
     locked.save()
     return locked
+
+
+@write_transaction
+def api_token_delete(*, token: WebAPIToken) -> None:
+    WebAPIToken.objects.filter(pk=token.pk).delete()

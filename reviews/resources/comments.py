@@ -6,21 +6,21 @@ published, the only change is the issue status, by the review request's owner or
 comment's author, with the verification rule of ``extra_data.require_verification``. A reply's
 comment answers one comment of the review, once: a second POST updates it (303).
 
-rbapi stores no diffs, screenshots or file attachments yet, so the diff, screenshot and file
-attachment comment lists exist (clients follow their links) and are always empty
-(spec: resources.md §4d).
+File attachment comments live in ``attachments.comment_resources``, screenshot comments in
+``attachments.screenshot_resources`` and diff comments in ``diffs.comment_resources`` (they
+reuse these rules).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from rbapi.errors import WebAPIException, form_error
-from rbapi.extra_data import apply_extra_data_changes, has_extra_data_changes
+from rbapi.errors import form_error
 from rbapi.fields import (
     ExtraDataField,
     Field,
@@ -30,10 +30,17 @@ from rbapi.fields import (
     apply_text_type,
     choice_message,
 )
-from rbapi.parsers import parse_bool, parse_int
+from rbapi.inputs import BooleanField, CharField, RBSerializer, validated
+from rbapi.parsers import as_id
 from rbapi.resources import WebAPIResource
-from reviews.models import GeneralComment, Review
-from reviews.review_services import comment_delete, comment_save, comment_set_issue_status
+from reviews.models import GeneralComment, Review, ReviewRequest
+from reviews.services import (
+    CommentChanges,
+    comment_create,
+    comment_delete,
+    comment_set_issue_status,
+    comment_update,
+)
 
 ISSUE_STATUS_CODES = {name: code for code, name in GeneralComment.ISSUE_STATUSES.items()}
 NOT_A_COMMENT = "This is not a valid general comment ID"
@@ -85,40 +92,51 @@ class BaseGeneralCommentResource(WebAPIResource):
         return obj.review.is_mutable_by(request.user)
 
     # --- writes --------------------------------------------------------------------------------
+    # Replies' comments answer other comments and carry no issues of their own.
+    allows_issues = True
+
     def create(self, request: Request, *, parent: Review, url_kwargs: dict[str, Any]) -> Response:
         if not parent.is_mutable_by(request.user):
             raise self.no_access_error(request)
-        data = request.data
-        comment, existed = self.comment_for(parent, data)
-        if "text" not in data and not existed:
-            raise form_error({"text": ["This field is required"]})
-        self.apply_fields(comment, data, allow_issues=self.allows_issues)
-        comment_save(comment=comment)
+        reply_to_id = self.reply_to_id(request.data)
+        existing = (
+            GeneralComment.objects.filter(review=parent, reply_to_id=reply_to_id).first()
+            if reply_to_id is not None
+            else None
+        )
+        comment, existed = comment_create(
+            review=parent,
+            user=request.user,
+            changes=self.changes(request, existing or GeneralComment(review=parent)),
+            reply_to_id=reply_to_id,
+        )
         return self.item_response(
             request, comment, url_kwargs, status=303 if existed else 201, location=True
         )
 
-    def comment_for(self, review: Review, data: Any) -> tuple[GeneralComment, bool]:
-        return GeneralComment(review=review), False
+    def reply_to_id(self, data: Any) -> int | None:
+        """The comment a reply's comment answers (replies only)."""
+        return None
 
-    def apply_fields(self, comment: GeneralComment, data: Any, *, allow_issues: bool) -> None:
-        apply_text_type(comment, "text", data)
-        if allow_issues and "issue_opened" in data:
-            comment.issue_opened = parse_bool(data["issue_opened"])
-            comment.issue_status = GeneralComment.OPEN if comment.issue_opened else ""
-        if has_extra_data_changes(data):
-            comment.extra_data = apply_extra_data_changes(comment.extra_data, data)
-
-    # Replies' comments answer other comments and carry no issues of their own.
-    allows_issues = True
+    def changes(self, request: Request, comment: GeneralComment) -> CommentChanges:
+        """The request's edits, validated (105 naming every bad field); text values are worked
+        out on a copy of ``comment`` and applied by the service under its lock."""
+        data = validated(CommentInput, request.data, extra_data=comment.extra_data)
+        probe = copy.copy(comment)
+        changed = apply_text_type(probe, "text", request.data)
+        values = {attr: getattr(probe, attr) for attr in changed}
+        if self.allows_issues and "issue_opened" in data:
+            values["issue_opened"] = data["issue_opened"]
+            values["issue_status"] = GeneralComment.OPEN if data["issue_opened"] else ""
+        return CommentChanges(values=values, extra_data_fields=data["extra_data_fields"])
 
     def update(
         self, request: Request, obj: GeneralComment, *, url_kwargs: dict[str, Any]
     ) -> Response:
-        review = obj.review
-        if review.is_mutable_by(request.user):
-            self.apply_fields(obj, request.data, allow_issues=self.allows_issues)
-            comment_save(comment=obj)
+        if obj.review.is_mutable_by(request.user):
+            obj = comment_update(
+                comment=obj, user=request.user, changes=self.changes(request, obj)
+            )
             return self.item_response(request, obj, url_kwargs)
         return self.update_issue_status(request, obj, url_kwargs)
 
@@ -135,16 +153,25 @@ class BaseGeneralCommentResource(WebAPIResource):
         code = ISSUE_STATUS_CODES[status]
         if not obj.may_set_issue_status(request.user, code):
             raise self.no_access_error(request)
-        obj = comment_set_issue_status(comment=obj, status=code)
-        review_request = obj.review.review_request
-        review_request.refresh_from_db(fields=["last_review_activity_timestamp"])
+        obj = comment_set_issue_status(comment=obj, status=code, user=request.user)
         response = self.item_response(request, obj, url_kwargs)
-        activity = review_request.last_review_activity_timestamp
+        activity = ReviewRequest.objects.values_list(
+            "last_review_activity_timestamp", flat=True
+        ).get(pk=obj.review.review_request_id)
         response.data["last_activity_time"] = activity.isoformat() if activity else None
         return response
 
     def delete_object(self, request: Request, obj: GeneralComment) -> None:
-        comment_delete(comment=obj)
+        comment_delete(comment=obj, user=request.user)
+
+
+class CommentInput(RBSerializer):
+    """The fields of a comment's POST and PUT (the text's type is checked where the text
+    is worked out)."""
+
+    extra_data = True
+    text = CharField(required=False, allow_blank=True, trim_whitespace=False)
+    issue_opened = BooleanField(required=False)
 
 
 class ReviewGeneralCommentResource(BaseGeneralCommentResource):
@@ -185,90 +212,16 @@ class ReviewReplyGeneralCommentResource(BaseGeneralCommentResource):
         ExtraDataField(),
     )
 
-    def comment_for(self, review: Review, data: Any) -> tuple[GeneralComment, bool]:
-        """The reply's comment answering ``reply_to_id``: the existing one if any."""
+    def reply_to_id(self, data: Any) -> int | None:
+        """The comment this reply's comment answers, named by ``reply_to_id`` (required)."""
         raw = data.get("reply_to_id")
         if not raw:
             raise form_error({"reply_to_id": ["This field is required"]})
-        try:
-            reply_to = GeneralComment.objects.get(
-                pk=parse_int("reply_to_id", raw), review=review.base_reply_to
-            )
-        except (GeneralComment.DoesNotExist, WebAPIException):
-            raise form_error({"reply_to_id": [NOT_A_COMMENT]}) from None
-        existing = GeneralComment.objects.filter(review=review, reply_to=reply_to).first()
-        if existing is not None:
-            return existing, True
-        return GeneralComment(review=review, reply_to=reply_to), False
+        reply_to_id = as_id(str(raw).strip())
+        if reply_to_id is None:
+            raise form_error({"reply_to_id": [NOT_A_COMMENT]})
+        return reply_to_id
 
 
-class UnstoredCommentsResource(WebAPIResource):
-    """A comment list for objects rbapi does not store yet (diffs, screenshots, file
-    attachments): it exists so clients can follow the link, and it is always empty."""
-
-    model = GeneralComment
-    uri_object_key = "comment_id"
-
-    def get_queryset(
-        self, request: Request, *, parent: Any = None, is_list: bool = False
-    ) -> QuerySet:
-        return GeneralComment.objects.none()
-
-
-class ReviewDiffCommentResource(UnstoredCommentsResource):
-    name = "review_diff_comment"
-    uri_name = "diff-comments"
-    link_key = "diff_comments"
-    item_result_key = "diff_comment"
-    list_result_key = "diff_comments"
-
-
-class ReviewReplyDiffCommentResource(UnstoredCommentsResource):
-    name = "review_reply_diff_comment"
-    uri_name = "diff-comments"
-    link_key = "diff_comments"
-    item_result_key = "diff_comment"
-    list_result_key = "diff_comments"
-    uri_template_names = ("review_reply_diff_comment", "diff_comment")
-    uri_template_list_names = ("review_reply_diff_comments", "diff_comments")
-
-
-class ReviewScreenshotCommentResource(UnstoredCommentsResource):
-    name = "review_screenshot_comment"
-    uri_name = "screenshot-comments"
-    link_key = "screenshot_comments"
-    item_result_key = "screenshot_comment"
-    list_result_key = "screenshot_comments"
-    mimetype_item_resource_name = "screenshot-comment"
-    mimetype_list_resource_name = "screenshot-comments"
-    uri_template_names = ("screenshot_comment",)
-    # Review Board gives "screenshot_comments" to a screenshot's comments, not a review's.
-    uri_template_list_names = ()
-
-
-class ReviewReplyScreenshotCommentResource(UnstoredCommentsResource):
-    name = "review_reply_screenshot_comment"
-    uri_name = "screenshot-comments"
-    link_key = "screenshot_comments"
-    item_result_key = "screenshot_comment"
-    list_result_key = "screenshot_comments"
-
-
-class ReviewFileAttachmentCommentResource(UnstoredCommentsResource):
-    name = "review_file_attachment_comment"
-    uri_name = "file-attachment-comments"
-    link_key = "file_attachment_comments"
-    item_result_key = "file_attachment_comment"
-    list_result_key = "file_attachment_comments"
-    mimetype_item_resource_name = "file-attachment-comment"
-    mimetype_list_resource_name = "file-attachment-comments"
-    uri_template_names = ("file_attachment_comment",)
-    uri_template_list_names = ("file_attachment_comments",)
-
-
-class ReviewReplyFileAttachmentCommentResource(UnstoredCommentsResource):
-    name = "review_reply_file_attachment_comment"
-    uri_name = "file-attachment-comments"
-    link_key = "file_attachment_comments"
-    item_result_key = "file_attachment_comment"
-    list_result_key = "file_attachment_comments"
+# Diff comments: diffs.comment_resources. Screenshot comments:
+# attachments.screenshot_resources. File attachment comments: attachments.comment_resources.

@@ -8,17 +8,18 @@ whole set; any ``public`` value publishes. Invalid input is 105 with ``fields`` 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import QuerySet
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rbapi import errors
 from rbapi.errors import WebAPIException
-from rbapi.extra_data import apply_extra_data_changes
+from rbapi.exceptions import _field_errors
 from rbapi.fields import (
     ExtraDataField,
     Field,
@@ -28,17 +29,12 @@ from rbapi.fields import (
     SerializeContext,
     apply_text_type,
 )
+from rbapi.inputs import CharField, RBSerializer, validated
 from rbapi.parsers import as_id, parse_comma_list
 from rbapi.resources import WebAPIResource
-from reviews.models import Group, Repository, ReviewRequest, ReviewRequestDraft, sort_bugs
-from reviews.services import (
-    commit_id_taken,
-    draft_discard,
-    draft_get_or_create,
-    draft_update,
-    review_request_publish,
-    review_request_reopen,
-)
+from reviews.models import Group, ReviewRequest, ReviewRequestDraft, sort_bugs
+from reviews.services import DraftChanges, draft_discard, draft_update
+from reviews.services.drafts import LIST_FIELDS
 
 User = get_user_model()
 
@@ -55,124 +51,129 @@ def _truncate_summary(summary: str) -> str:
     return cut[: stop + 1] if stop > 0 else cut
 
 
-class DraftInput:
-    """Parses and checks every draft field of a request at once, collecting 105 messages."""
+def _names(raw: Any) -> list[str]:
+    """Review Board splits these lists on commas and spaces."""
+    return parse_comma_list(str(raw).replace(" ", ","))
 
-    def __init__(self, draft: ReviewRequestDraft, data: Any, user: Any) -> None:
-        self.draft = draft
-        self.data = data
-        self.user = user
-        self.errors: dict[str, list[str]] = {}
-        self.values: dict[str, Any] = {}
-        self.lists: dict[str, list] = {}
-        self.changedesc: dict[str, Any] = {}
 
-    def parse(self) -> None:
-        data = self.data
-        if "summary" in data:
-            summary = data["summary"].strip()
-            if "\n" in summary or "\r" in summary:
-                self.errors["summary"] = ["The summary can't contain a newline"]
-            self.values["summary"] = _truncate_summary(summary)
-        for name in ("branch",):
-            if name in data:
-                self.values[name] = data[name].strip()
-        if "bugs_closed" in data:
-            self.values["bugs_closed"] = ",".join(sort_bugs(data["bugs_closed"]))
-        if "commit_id" in data:
-            self._commit_id(data["commit_id"].strip() or None)
-        for name in ("description", "testing_done"):
-            self._rich_text(name)
-        if "target_people" in data:
-            self.lists["target_people"] = self._lookup(
-                "target_people", User.objects.all(), "username__iexact", data["target_people"]
-            )
-        if "target_groups" in data:
-            # Only groups the user may see: an invite-only group is unknown to outsiders.
-            groups = Group.objects.accessible(self.user, visible_only=False)
-            self.lists["target_groups"] = self._lookup(
-                "target_groups", groups, "name__iexact", data["target_groups"]
-            )
-        if "depends_on" in data:
-            self._depends_on(data["depends_on"])
-        if "submitter" in data:
-            self._submitter(data["submitter"])
-        if "changedescription" in data or "changedescription_text_type" in data:
-            self._changedescription()
-        try:
-            self.values["extra_data"] = apply_extra_data_changes(self.draft.extra_data, data)
-        except WebAPIException as exc:
-            self.errors.update(exc.fields or {})
+class DraftInput(RBSerializer):
+    """Every draft field of a POST or PUT, checked at once (105 naming each bad field).
 
-    def _rich_text(self, name: str) -> None:
-        probe = type("Probe", (), {})()
-        setattr(probe, name, getattr(self.draft, name))
-        setattr(probe, f"{name}_rich_text", getattr(self.draft, f"{name}_rich_text"))
-        try:
-            changed = apply_text_type(probe, name, self.data)
-        except WebAPIException as exc:
-            self.errors.update(exc.fields or {})
-            return
-        for attr in changed:
-            self.values[attr] = getattr(probe, attr)
+    Context: ``draft`` (the draft as it is under the review request's lock) and ``user``.
+    Lookups see only what the user may see: an invite-only group or a hidden review request is
+    unknown to outsiders. Review Board reports unknown names as the field's list of them.
+    """
 
-    def _lookup(self, field: str, queryset: Any, lookup: str, raw: str) -> list:
+    extra_data = True
+    summary = CharField(required=False, allow_blank=True)
+    branch = CharField(required=False, allow_blank=True)
+    bugs_closed = CharField(required=False, allow_blank=True, trim_whitespace=False)
+    commit_id = CharField(required=False, allow_blank=True)
+    target_people = CharField(required=False, allow_blank=True, trim_whitespace=False)
+    target_groups = CharField(required=False, allow_blank=True, trim_whitespace=False)
+    depends_on = CharField(required=False, allow_blank=True, trim_whitespace=False)
+    submitter = CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+    def validate_summary(self, summary: str) -> str:
+        if "\n" in summary or "\r" in summary:
+            raise serializers.ValidationError(["The summary can't contain a newline"])
+        return _truncate_summary(summary)
+
+    def validate_bugs_closed(self, raw: str) -> str:
+        return ",".join(sort_bugs(raw))
+
+    def validate_commit_id(self, raw: str) -> str | None:
+        return raw or None
+
+    def validate_target_people(self, raw: str) -> list:
+        return self._lookup(User.objects.all(), "username__iexact", raw)
+
+    def validate_target_groups(self, raw: str) -> list:
+        groups = Group.objects.accessible(self.context["user"], visible_only=False)
+        return self._lookup(groups, "name__iexact", raw)
+
+    def validate_depends_on(self, raw: str) -> list:
+        user = self.context["user"]
+        editor = user.is_superuser or user.has_perm("reviews.can_edit_reviewrequest")
+        visible = ReviewRequest.objects.accessible(user, show_all_unpublished=editor)
         found, missing = [], []
-        for name in parse_comma_list(raw.replace(" ", ",")):
+        for value in _names(raw):
+            match = visible.filter(pk=as_id(value)).first() if as_id(value) else None
+            if match is None or match.pk == self.context["draft"].review_request_id:
+                missing.append(value)
+            else:
+                found.append(match)
+        if missing:
+            raise serializers.ValidationError(missing)
+        return found
+
+    def validate_submitter(self, raw: str) -> Any:
+        names = parse_comma_list(raw)
+        user = User.objects.filter(username=names[0]).first() if len(names) == 1 else None
+        if user is None:
+            raise serializers.ValidationError([f'"{raw}" is not a valid user'])
+        return user
+
+    @staticmethod
+    def _lookup(queryset: Any, lookup: str, raw: str) -> list:
+        found, missing = [], []
+        for name in _names(raw):
             match = queryset.filter(**{lookup: name}).first()
             if match is None:
                 missing.append(name)
             elif match not in found:
                 found.append(match)
         if missing:
-            self.errors[field] = missing
+            raise serializers.ValidationError(missing)
         return found
 
-    def _depends_on(self, raw: str) -> None:
-        user = self.user
-        editor = user.is_superuser or user.has_perm("reviews.can_edit_reviewrequest")
-        visible = ReviewRequest.objects.accessible(user, show_all_unpublished=editor)
-        found, missing = [], []
-        for value in parse_comma_list(raw.replace(" ", ",")):
-            # Only review requests the user may see: a hidden one is unknown to them.
-            match = visible.filter(pk=as_id(value)).first() if as_id(value) else None
-            if match is None or match.pk == self.draft.review_request_id:
-                missing.append(value)
-            else:
-                found.append(match)
-        if missing:
-            self.errors["depends_on"] = missing
-        self.lists["depends_on"] = found
 
-    def _submitter(self, raw: str) -> None:
-        names = parse_comma_list(raw)
-        user = User.objects.filter(username=names[0]).first() if len(names) == 1 else None
-        if user is None:
-            self.errors["submitter"] = [f'"{raw}" is not a valid user']
-        else:
-            self.values["owner"] = user
-
-    def _commit_id(self, commit_id: str | None) -> None:
-        repository: Repository | None = self.draft.review_request.repository
-        if commit_id_taken(repository, commit_id, exclude_pk=self.draft.review_request_id):
-            raise WebAPIException(errors.COMMIT_ID_ALREADY_EXISTS)
-        self.values["commit_id"] = commit_id
-
-    def _changedescription(self) -> None:
-        changedesc = self.draft.changedesc
-        if changedesc is None:
-            self.errors["changedescription"] = [NEW_REQUEST_CHANGEDESC]
-            return
-        probe = type("Probe", (), {"text": changedesc.text, "rich_text": changedesc.rich_text})()
-        renamed = {"changedescription": "text", "changedescription_text_type": "text_type"}
-        data = {renamed[key]: value for key, value in self.data.items() if key in renamed}
+def draft_changes(draft: ReviewRequestDraft, data: Any, user: Any) -> DraftChanges:
+    """The validated edits of ``draft`` from request ``data``, or 105 with every bad field."""
+    problems: dict[str, Any] = {}
+    try:
+        values = validated(DraftInput, data, draft=draft, user=user, extra_data=draft.extra_data)
+    except serializers.ValidationError as exc:
+        problems.update(exc.detail)
+        values = {}
+    changes = DraftChanges(extra_data_fields=values.pop("extra_data_fields", None))
+    for name in LIST_FIELDS:
+        if name in values:
+            changes.lists[name] = values.pop(name)
+    if "submitter" in values:
+        changes.values["owner"] = values.pop("submitter")
+    changes.values.update(values)
+    for name in ("description", "testing_done"):
+        probe = copy.copy(draft)
         try:
-            changed = apply_text_type(probe, "text", data)
+            for attr in apply_text_type(probe, name, data):
+                changes.values[attr] = getattr(probe, attr)
         except WebAPIException as exc:
-            self.errors["changedescription_text_type"] = next(iter(exc.fields.values()))
-            return
-        for attr in changed:
-            self.changedesc[attr] = getattr(probe, attr)
+            problems.update(exc.fields or {})
+    if "changedescription" in data or "changedescription_text_type" in data:
+        _changedescription(draft, data, changes, problems)
+    if problems:
+        raise serializers.ValidationError(problems)
+    return changes
+
+
+def _changedescription(
+    draft: ReviewRequestDraft, data: Any, changes: DraftChanges, problems: dict[str, Any]
+) -> None:
+    changedesc = draft.changedesc
+    if changedesc is None:
+        problems["changedescription"] = [NEW_REQUEST_CHANGEDESC]
+        return
+    probe = copy.copy(changedesc)
+    renamed = {"changedescription": "text", "changedescription_text_type": "text_type"}
+    fields = {renamed[key]: value for key, value in data.items() if key in renamed}
+    try:
+        changed = apply_text_type(probe, "text", fields)
+    except WebAPIException as exc:
+        problems["changedescription_text_type"] = next(iter(exc.fields.values()))
+        return
+    for attr in changed:
+        changes.changedesc[attr] = getattr(probe, attr)
 
 
 class DraftResource(WebAPIResource):
@@ -182,6 +183,7 @@ class DraftResource(WebAPIResource):
     mimetype_item_resource_name = "review-request-draft"
     uri_template_names = ("draft", "review_request_draft")
     item_methods = ("GET", "POST", "PUT", "DELETE")
+    item_child_resources = ("draft_diff", "draft_file_attachment", "draft_screenshot")
     fields = (
         Field("id"),
         ObjectField("review_request", resource="review_request"),
@@ -255,36 +257,34 @@ class DraftResource(WebAPIResource):
     def _save(
         self, request: Request, url_kwargs: dict[str, Any], *, created_status: int
     ) -> Response:
+        """One service call: reopen (POST on a discarded request), edit, publish. Invalid
+        input is decided on the draft as it is under the lock and leaves everything as it
+        was, the reopening included; the 105 carries the current draft."""
         review_request = self.get_parent_object(request, url_kwargs)
         if not review_request.is_mutable_by(request.user):
             raise self.no_access_error(request)
-        # Reopening (POST on a discarded request) and the edit succeed or fail together:
-        # invalid input leaves the request as it was.
-        with transaction.atomic():
-            if request.method == "POST" and review_request.status == ReviewRequest.DISCARDED:
-                review_request = review_request_reopen(
-                    review_request=review_request, user=request.user
-                )
-            draft = draft_get_or_create(review_request=review_request)
-            form = DraftInput(draft, request.data, request.user)
-            form.parse()
-            if form.errors:
+
+        def validate(draft: ReviewRequestDraft) -> DraftChanges:
+            try:
+                return draft_changes(draft, request.data, request.user)
+            except serializers.ValidationError as exc:
                 ctx = self.serialize_context(request, url_kwargs)
                 raise WebAPIException(
                     errors.INVALID_FORM_DATA,
-                    fields=form.errors,
+                    fields=_field_errors(exc.detail),
                     extra={"draft": self.serialize_object(draft, ctx)},
-                )
-            draft = draft_update(
-                draft=draft, values=form.values, lists=form.lists, changedesc=form.changedesc
-            )
-        draft = ReviewRequestDraft.objects.get(pk=draft.pk)
-        response = self.item_response(request, draft, url_kwargs, status=created_status)
-        # Review Board tests the raw value: any non-empty ``public`` publishes.
-        if request.data.get("public"):
-            review_request_publish(review_request=review_request, user=request.user)
-            response.status_code = 200
-        return response
+                ) from None
+
+        result = draft_update(
+            review_request=review_request,
+            user=request.user,
+            validate=validate,
+            reopen=request.method == "POST",
+            # Review Board tests the raw value: any non-empty ``public`` publishes.
+            publish=bool(request.data.get("public")),
+        )
+        status = 200 if result.published else created_status
+        return self.item_response(request, result.draft, url_kwargs, status=status)
 
     def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         draft = self.get_object(request, kwargs)

@@ -10,56 +10,77 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
 from django.db.models import QuerySet
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from rbapi import errors
+from rbapi import errors, filters, inputs
 from rbapi.errors import WebAPIException
-from rbapi.extra_data import apply_extra_data_changes
 from rbapi.fields import ExtraDataField, Field, SerializeContext
-from rbapi.filters import boolean, filterset, text
-from rbapi.inputs import RBBooleanField
+from rbapi.filters import filterset
+from rbapi.inputs import validated
 from rbapi.parsers import parse_bool
 from rbapi.resources import WebAPIResource
 from rbapi.users import UserResource
 from reviews.models import GROUP_NAME_REGEX, Group
-from reviews.services import group_save
+from reviews.services.groups import (
+    group_create,
+    group_delete,
+    group_member_add,
+    group_member_remove,
+    group_update,
+)
 
 User = get_user_model()
 
 
-def _search(queryset: QuerySet, value: str, request: Request) -> QuerySet:
-    """``q``: group names starting with the value (and display names with ``displayname=1``)."""
-    query = queryset.filter(name__istartswith=value)
-    if parse_bool(request.query_params.get("displayname", "")):
-        query = query | queryset.filter(display_name__istartswith=value)
-    return query
+class _GroupFilters(django_filters.FilterSet):
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """``q``: group names starting with the value (and display names with
+        ``displayname=1``)."""
+        query = queryset.filter(name__istartswith=value)
+        if self.form.cleaned_data.get("displayname"):
+            query = query | queryset.filter(display_name__istartswith=value)
+        return query
+
+    def unchanged(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset
 
 
 GroupFilterSet = filterset(
     Group,
     {
-        "q": text(_search),
-        "invite-only": boolean(
-            lambda queryset, value, request: queryset.filter(invite_only=value)
-        ),
+        "q": filters.CharFilter(method="search"),
+        # Read by ``q``.
+        "displayname": filters.BooleanFilter(method="unchanged"),
+        "invite-only": filters.BooleanFilter(field_name="invite_only"),
     },
+    base=_GroupFilters,
 )
 
 
-class GroupInput(serializers.Serializer):
-    name = serializers.CharField(
+class GroupInput(inputs.RBSerializer):
+    """POST and (partial) PUT of a group, with its extra_data forms."""
+
+    extra_data = True
+
+    name = inputs.CharField(
         max_length=64,
         validators=[RegexValidator(f"^{GROUP_NAME_REGEX}$", "This is not a valid group name")],
     )
-    display_name = serializers.CharField(max_length=64)
-    mailing_list = serializers.CharField(max_length=254, required=False, allow_blank=True)
-    visible = RBBooleanField(required=False)
-    invite_only = RBBooleanField(required=False)
+    display_name = inputs.CharField(max_length=64)
+    mailing_list = inputs.CharField(max_length=254, required=False, allow_blank=True)
+    visible = inputs.BooleanField(required=False)
+    invite_only = inputs.BooleanField(required=False)
+
+
+class GroupMemberInput(inputs.RBSerializer):
+    """POST of a member: the user, by name (an unknown one is error 203, not 105)."""
+
+    username = inputs.CharField()
 
 
 class GroupResource(WebAPIResource):
@@ -119,24 +140,19 @@ class GroupResource(WebAPIResource):
         user = request.user
         if not (user.is_superuser or user.has_perm("reviews.add_group")):
             raise self.no_access_error(request)
-        form = GroupInput(data=request.data)
-        form.is_valid(raise_exception=True)
-        group = Group(**form.validated_data)
-        group.extra_data = apply_extra_data_changes({}, request.data)
-        group_save(group=group)
+        values = validated(GroupInput, request.data, extra_data={})
+        group = group_create(extra_data_fields=values.pop("extra_data_fields"), values=values)
         return self.item_response(request, group, url_kwargs, status=201)
 
     def update(self, request: Request, obj: Group, *, url_kwargs: dict[str, Any]) -> Response:
-        form = GroupInput(data=request.data, partial=True)
-        form.is_valid(raise_exception=True)
-        for name, value in form.validated_data.items():
-            setattr(obj, name, value)
-        obj.extra_data = apply_extra_data_changes(obj.extra_data, request.data)
-        group_save(group=obj)
-        return self.item_response(request, obj, url_kwargs)
+        values = validated(GroupInput, request.data, partial=True, extra_data=obj.extra_data)
+        group = group_update(
+            group=obj, extra_data_fields=values.pop("extra_data_fields"), values=values
+        )
+        return self.item_response(request, group, url_kwargs)
 
     def delete_object(self, request: Request, obj: Group) -> None:
-        obj.delete()
+        group_delete(group=obj)
 
 
 class ReviewGroupUserResource(UserResource):
@@ -157,18 +173,13 @@ class ReviewGroupUserResource(UserResource):
         return parent.users.all()
 
     def create(self, request: Request, *, parent: Group, url_kwargs: dict[str, Any]) -> Response:
-        username = request.data.get("username")
-        if not username:
-            raise WebAPIException(
-                errors.INVALID_FORM_DATA, fields={"username": ["This field is required"]}
-            )
-        try:
-            member = User.objects.get(username=username)
-        except User.DoesNotExist:
-            raise WebAPIException(errors.INVALID_USER) from None
+        username = validated(GroupMemberInput, request.data)["username"]
+        member = User.objects.filter(username=username).first()
+        if member is None:
+            raise WebAPIException(errors.INVALID_USER)
         if not parent.is_membership_mutable_by(request.user, member):
             raise self.no_access_error(request)
-        parent.users.add(member)
+        group_member_add(group=parent, user=member)
         return self.item_response(request, member, url_kwargs, status=201)
 
     def has_delete_permissions(self, request: Request, obj: Any) -> bool:
@@ -177,4 +188,4 @@ class ReviewGroupUserResource(UserResource):
 
     def delete_object(self, request: Request, obj: Any) -> None:
         group = self.get_parent_object(request, self.kwargs)
-        group.users.remove(obj)
+        group_member_remove(group=group, user=obj)

@@ -2,7 +2,8 @@
 
 Clients poll it, so its ETag is cheap and exact: SHA-256 of ``"<timestamp>:<pk>"`` of the
 winning update, compared before anything is serialised (spec: resources.md §6). Drafts never
-show here.
+show here. ``user`` is the full user object, or only its link when the caller's token may not
+read users (``embedded_object``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rbapi.etags import encode_etag
-from rbapi.fields import format_datetime
+from rbapi.fields import embedded_object, format_datetime
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
 from reviews.models import Review, ReviewRequest
@@ -79,7 +80,7 @@ class LastUpdateResource(WebAPIResource):
                     "summary": obj["summary"],
                     "timestamp": format_datetime(obj["timestamp"]),
                     "type": obj["type"],
-                    "user": get_resource("user").serialize_object(obj["user"], ctx),
+                    "user": embedded_object(get_resource("user"), obj["user"], ctx),
                 }
             }
         )

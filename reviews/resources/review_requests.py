@@ -11,16 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from changes.models import ChangeDescription
+from core.extra_data import apply_extra_data_changes
 from rbapi import errors
 from rbapi.errors import WebAPIException, form_error
-from rbapi.extra_data import apply_extra_data_changes, has_extra_data_changes
 from rbapi.fields import (
+    STORED_TEXT_TYPES,
     ExtraDataField,
     Field,
     ObjectField,
@@ -28,142 +29,23 @@ from rbapi.fields import (
     RichTextField,
     SerializeContext,
     choice_message,
+    embedded_object,
 )
-from rbapi.filters import boolean, filterset, integer_range, text
-from rbapi.parsers import as_id, parse_bool, parse_comma_list, parse_datetime, parse_int
+from rbapi.inputs import CharField, ChoiceField, IntegerField, RBSerializer, validated
+from rbapi.parsers import as_id, parse_bool
 from rbapi.resources import WebAPIResource
 from reviews.errors import CommitIdInUseError
+from reviews.filters import ReviewRequestFilterSet
 from reviews.models import Repository, ReviewRequest
 from reviews.services import (
-    review_request_close,
     review_request_create,
-    review_request_reopen,
-    review_request_set_extra_data,
+    review_request_delete,
+    review_request_update,
 )
 
 User = get_user_model()
 
-# The changenum column is a 32-bit integer.
-MAX_CHANGENUM = 2**31 - 1
 STATUS_CODES = {"pending": "P", "submitted": "S", "discarded": "D"}
-
-
-def _users(names: str) -> list:
-    found = []
-    for name in parse_comma_list(names):
-        try:
-            found.append(User.objects.get(username=name))
-        except User.DoesNotExist:
-            raise WebAPIException(errors.DOES_NOT_EXIST) from None
-    return found
-
-
-def _to_groups(queryset: QuerySet, value: str, request: Request) -> QuerySet:
-    for name in parse_comma_list(value):
-        queryset = queryset.filter(target_groups__name__iexact=name)
-    return queryset
-
-
-def _to_users(queryset: QuerySet, value: str, request: Request) -> QuerySet:
-    for user in _users(value):
-        queryset = queryset.filter(
-            Q(target_people=user) | Q(target_groups__in=user.review_groups.all())
-        )
-    return queryset
-
-
-def _to_users_directly(queryset: QuerySet, value: str, request: Request) -> QuerySet:
-    for user in _users(value):
-        queryset = queryset.filter(target_people=user)
-    return queryset
-
-
-def _to_users_groups(queryset: QuerySet, value: str, request: Request) -> QuerySet:
-    for user in _users(value):
-        queryset = queryset.filter(target_groups__in=user.review_groups.all())
-    return queryset
-
-
-def _from_user(queryset: QuerySet, value: str, request: Request) -> QuerySet:
-    return queryset.filter(submitter__username=value)
-
-
-def _commit(queryset: QuerySet, value: Any, request: Request) -> QuerySet:
-    # changenum and commit-id are OR'ed together, as upstream does.
-    params = request.query_params
-    query = Q()
-    if params.get("commit-id"):
-        query |= Q(commit_id=params["commit-id"])
-    if params.get("changenum"):
-        changenum = parse_int("changenum", params["changenum"])
-        query |= Q(commit_id=str(changenum))
-        if 0 <= changenum <= MAX_CHANGENUM:
-            query |= Q(changenum=changenum)
-    return queryset.filter(query)
-
-
-def _ship_it(queryset: QuerySet, value: bool, request: Request) -> QuerySet:
-    return queryset.filter(shipit_count__gt=0) if value else queryset.filter(shipit_count=0)
-
-
-def _date_filter(lookup: str):
-    def apply(queryset: QuerySet, value: Any, request: Request) -> QuerySet:
-        return queryset.filter(**{lookup: value})
-
-    return apply
-
-
-ReviewRequestFilterSet = filterset(
-    ReviewRequest,
-    {
-        "to-groups": text(_to_groups),
-        "to-users": text(_to_users),
-        "to-users-directly": text(_to_users_directly),
-        "to-users-groups": text(_to_users_groups),
-        "to-user-groups": text(_to_users_groups),
-        "from-user": text(_from_user),
-        "repository": text(
-            lambda queryset, value, request: queryset.filter(
-                repository=parse_int("repository", value)
-            )
-        ),
-        "branch": text(lambda queryset, value, request: queryset.filter(branch=value)),
-        "commit-id": text(_commit),
-        "changenum": text(
-            lambda queryset, value, request: (
-                queryset
-                if request.query_params.get("commit-id")
-                else _commit(queryset, value, request)
-            )
-        ),
-        "ship-it": boolean(_ship_it),
-        **integer_range("ship-it-count", "shipit_count"),
-        **integer_range("issue-open-count", "issue_open_count"),
-        **integer_range("issue-dropped-count", "issue_dropped_count"),
-        **integer_range("issue-resolved-count", "issue_resolved_count"),
-        **integer_range("issue-verifying-count", "issue_verifying_count"),
-        "time-added-from": text(
-            lambda queryset, value, request: queryset.filter(
-                time_added__gte=parse_datetime("time-added-from", value)
-            )
-        ),
-        "time-added-to": text(
-            lambda queryset, value, request: queryset.filter(
-                time_added__lt=parse_datetime("time-added-to", value)
-            )
-        ),
-        "last-updated-from": text(
-            lambda queryset, value, request: queryset.filter(
-                last_updated__gte=parse_datetime("last-updated-from", value)
-            )
-        ),
-        "last-updated-to": text(
-            lambda queryset, value, request: queryset.filter(
-                last_updated__lt=parse_datetime("last-updated-to", value)
-            )
-        ),
-    },
-)
 
 
 class ReviewRequestResource(WebAPIResource):
@@ -172,7 +54,16 @@ class ReviewRequestResource(WebAPIResource):
     uri_object_key = "review_request_id"
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT", "DELETE")
-    item_child_resources = ("change", "draft", "last_update", "review", "status_update")
+    item_child_resources = (
+        "change",
+        "diff",
+        "draft",
+        "file_attachment",
+        "last_update",
+        "review",
+        "screenshot",
+        "status_update",
+    )
     capabilities = {"review_requests": {"commit_ids": True, "trivial_publish": True}}
     fields = (
         Field("id"),
@@ -240,6 +131,26 @@ class ReviewRequestResource(WebAPIResource):
         # Filters that join to many-valued relations can repeat rows: keep each request once.
         return super().filter_queryset(request, queryset).distinct()
 
+    def prepare_page(self, objects: list[ReviewRequest], ctx: SerializeContext) -> None:
+        super().prepare_page(objects, ctx)
+        # ``links.latest_diff``: the latest public diff revision of each, in one query.
+        from diffs.models import latest_revisions
+
+        latest = latest_revisions([obj.pk for obj in objects])
+        for obj in objects:
+            obj._rbapi_latest_diff = latest.get(obj.pk)
+
+    def get_related_links(self, obj: ReviewRequest, ctx: SerializeContext) -> dict[str, Any]:
+        links = super().get_related_links(obj, ctx)
+        revision = getattr(obj, "_rbapi_latest_diff", None)
+        if revision is not None:
+            # Only once a public diff exists (spec code-and-files §3, golden 047).
+            links["latest_diff"] = {
+                "href": f"{self.object_href(obj, ctx)}diffs/{revision}/",
+                "method": "GET",
+            }
+        return links
+
     def visible_pks(self, objects: list[ReviewRequest], ctx: SerializeContext) -> set[int]:
         """Related review requests (depends_on, blocks, change records) are shown only to
         those who may see them: one query for a whole page."""
@@ -281,7 +192,7 @@ class ReviewRequestResource(WebAPIResource):
 
     # --- writes --------------------------------------------------------------------------------
     def create(self, request: Request, *, parent: Any, url_kwargs: dict[str, Any]) -> Response:
-        data = request.data
+        data = validated(ReviewRequestCreateInput, request.data, extra_data={})
         submitter = request.user
         if data.get("submit_as"):
             if not (
@@ -295,9 +206,9 @@ class ReviewRequestResource(WebAPIResource):
                 raise WebAPIException(errors.INVALID_USER) from None
         repository = self._find_repository(request, data.get("repository"))
         commit_id = data.get("commit_id") or None
-        if data.get("changenum"):
-            commit_id = str(parse_int("changenum", data["changenum"]))
-        extra_data = apply_extra_data_changes({}, data)
+        if data.get("changenum") is not None:
+            commit_id = str(data["changenum"])
+        extra_data = apply_extra_data_changes({}, data["extra_data_fields"] or {})
         try:
             review_request = review_request_create(
                 submitter=submitter,
@@ -313,7 +224,7 @@ class ReviewRequestResource(WebAPIResource):
             ctx = self.serialize_context(request, url_kwargs)
             # Named only to those who may see it.
             shown = holder is not None and holder.is_accessible_by(request.user)
-            extra = {"review_request": self.serialize_object(holder, ctx)} if shown else {}
+            extra = {"review_request": embedded_object(self, holder, ctx)} if shown else {}
             raise WebAPIException(errors.CHANGE_NUMBER_IN_USE, extra=extra) from None
         return self.item_response(request, review_request, url_kwargs, status=201)
 
@@ -341,42 +252,58 @@ class ReviewRequestResource(WebAPIResource):
     def update(
         self, request: Request, obj: ReviewRequest, *, url_kwargs: dict[str, Any]
     ) -> Response:
-        """Close, reopen or edit the close description, and change extra_data: every right
-        and every value is checked before anything is stored, then all of it is stored in one
-        transaction."""
-        data = request.data
+        """Close, reopen or edit the close description, and change extra_data: every value is
+        checked, then the rights, before anything is stored; the service stores all of it in
+        one transaction, deciding the rights again on the row it has locked."""
+        data = validated(ReviewRequestUpdateInput, request.data, extra_data=obj.extra_data)
         user = request.user
         status = data.get("status")
-        if status is not None and status not in STATUS_CODES:
-            raise form_error({"status": [choice_message(status, tuple(STATUS_CODES))]})
-        changes_extra_data = has_extra_data_changes(data)
+        changes_extra_data = data["extra_data_fields"] is not None
         if changes_extra_data and not obj.is_mutable_by(user):
             raise self.no_access_error(request)
         if status is not None and not obj.is_status_mutable_by(user):
             raise self.no_access_error(request)
-        text_type = data.get("close_description_text_type", data.get("text_type"))
-        if text_type is not None and text_type not in ("plain", "markdown"):
-            raise form_error(
-                {"close_description_text_type": [choice_message(text_type, ("plain", "markdown"))]}
-            )
-        if changes_extra_data:
-            apply_extra_data_changes(obj.extra_data, data)  # refuse bad input before writing
-        with transaction.atomic():
-            if status is not None and STATUS_CODES[status] == ReviewRequest.PENDING:
-                review_request_reopen(review_request=obj, user=user)
-            elif status is not None:
-                description = data.get("close_description", data.get("description", ""))
-                review_request_close(
-                    review_request=obj,
-                    user=user,
-                    status=STATUS_CODES[status],
-                    description=(description or "").strip(),
-                    rich_text=text_type == "markdown",
-                )
-            if changes_extra_data:
-                review_request_set_extra_data(review_request=obj, fields=data)
-        obj = ReviewRequest.objects.get(pk=obj.pk)
+        obj = review_request_update(
+            review_request=obj,
+            user=user,
+            status=None if status is None else STATUS_CODES[status],
+            close_description=data.get("close_description", data.get("description", "")),
+            close_rich_text=data.get("text_type") == "markdown",
+            extra_data_fields=data["extra_data_fields"],
+        )
         return self.item_response(request, obj, url_kwargs)
 
     def delete_object(self, request: Request, obj: ReviewRequest) -> None:
-        obj.delete()
+        review_request_delete(review_request=obj)
+
+
+class ReviewRequestCreateInput(RBSerializer):
+    """The fields of a review request's POST (spec: resources.md §1)."""
+
+    extra_data = True
+    repository = CharField(required=False, allow_blank=True, trim_whitespace=False)
+    commit_id = CharField(required=False, allow_blank=True, trim_whitespace=False)
+    changenum = IntegerField(required=False, allow_null=True)
+    submit_as = CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class ReviewRequestUpdateInput(RBSerializer):
+    """The fields of a review request's PUT: closing, reopening, the close description and
+    its text type (``text_type`` is the legacy name, reported as
+    ``close_description_text_type``), and extra_data."""
+
+    extra_data = True
+    status = ChoiceField(tuple(STATUS_CODES), required=False)
+    close_description = CharField(required=False, allow_blank=True)
+    description = CharField(required=False, allow_blank=True)
+    close_description_text_type = CharField(required=False, trim_whitespace=False)
+    text_type = CharField(required=False, trim_whitespace=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        text_type = attrs.pop("close_description_text_type", attrs.get("text_type"))
+        if text_type is not None and text_type not in STORED_TEXT_TYPES:
+            raise serializers.ValidationError(
+                {"close_description_text_type": [choice_message(text_type, STORED_TEXT_TYPES)]}
+            )
+        attrs["text_type"] = text_type
+        return attrs

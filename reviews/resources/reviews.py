@@ -9,6 +9,7 @@ the revocation of its Ship It (spec: resources.md §4a-§4c).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.db.models import QuerySet
@@ -17,9 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rbapi import errors
-from rbapi.errors import WebAPIException, form_error
-from rbapi.extra_data import apply_extra_data_changes, has_extra_data_changes
+from rbapi.errors import WebAPIException
 from rbapi.fields import (
+    STORED_TEXT_TYPES,
     ExtraDataField,
     Field,
     ObjectField,
@@ -27,17 +28,11 @@ from rbapi.fields import (
     SerializeContext,
     apply_text_type,
 )
-from rbapi.parsers import parse_bool
+from rbapi.inputs import BooleanField, CharField, ChoiceField, RBSerializer, validated
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
 from reviews.models import Review, ReviewRequest
-from reviews.review_services import (
-    reply_get_or_create_draft,
-    review_get_or_create_draft,
-    review_publish,
-    review_revoke_ship_it,
-    review_save,
-)
+from reviews.services import ReviewChanges, review_create, review_delete, review_update
 
 COMMENT_CHILDREN = (
     "review_diff_comment",
@@ -80,57 +75,77 @@ class BaseReviewResource(WebAPIResource):
     def has_delete_permissions(self, request: Request, obj: Review) -> bool:
         return obj.is_mutable_by(request.user)
 
-    def get_draft(self, request: Request, parent: Any) -> tuple[Review, bool]:
-        """The caller's one draft under ``parent`` (a review request, or for replies the
-        review), and whether it was just created."""
-        if self.is_reply:
-            return reply_get_or_create_draft(review=parent, user=request.user)
-        return review_get_or_create_draft(review_request=parent, user=request.user)
-
     def create(self, request: Request, *, parent: Any, url_kwargs: dict[str, Any]) -> Response:
-        review, created = self.get_draft(request, parent)
-        self.apply_fields(review, request.data)
-        if request.data.get("public") and parse_bool(request.data["public"]):
-            review = review_publish(review=review)
-        response = self.item_response(
+        """The caller's one draft under ``parent`` (a review request, or for replies the
+        review), created if missing (201, else 303), with the request's fields."""
+        review_request = parent.review_request if self.is_reply else parent
+        current = Review.objects.filter(
+            review_request=review_request,
+            user=request.user,
+            public=False,
+            base_reply_to=parent if self.is_reply else None,
+        ).first()
+        probe = current or Review(base_reply_to=parent if self.is_reply else None)
+        review, created = review_create(
+            review_request=review_request,
+            user=request.user,
+            changes=self.changes(request, probe),
+            reply_to=parent if self.is_reply else None,
+        )
+        return self.item_response(
             request, review, url_kwargs, status=201 if created else 303, location=True
         )
-        return response
 
     def update(self, request: Request, obj: Review, *, url_kwargs: dict[str, Any]) -> Response:
-        if obj.public:
-            return self.update_published(request, obj, url_kwargs)
-        self.apply_fields(obj, request.data)
-        if request.data.get("public") and parse_bool(request.data["public"]):
-            obj = review_publish(review=obj)
+        obj = review_update(review=obj, user=request.user, changes=self.changes(request, obj))
         return self.item_response(request, obj, url_kwargs)
 
-    def update_published(
-        self, request: Request, obj: Review, url_kwargs: dict[str, Any]
-    ) -> Response:
-        raise self.no_access_error(request)
-
-    def apply_fields(self, review: Review, data: Any) -> None:
-        """Validate everything first, then store the draft's new fields."""
-        changed: list[str] = []
+    def changes(self, request: Request, review: Review) -> ReviewChanges:
+        """The request's edits, validated (105 naming every bad field). Text values are worked
+        out on a copy of ``review`` (a text-type change converts the stored text); the
+        service applies them under its lock, after deciding the review is still a draft."""
+        data = validated(
+            ReplyInput if self.is_reply else ReviewInput,
+            request.data,
+            extra_data=review.extra_data,
+        )
+        probe = copy.copy(review)
+        values: dict[str, Any] = {}
         for name in ("body_top", "body_bottom"):
-            changed += apply_text_type(review, name, data)
-        if not self.is_reply and "ship_it" in data:
-            review.ship_it = parse_bool(data["ship_it"])
-            changed.append("ship_it")
-        if self.is_reply:
-            for name in ("body_top", "body_bottom"):
-                if name in data:
-                    reply_to = review.base_reply_to if getattr(review, name) else None
-                    setattr(review, f"{name}_reply_to", reply_to)
-                    changed.append(f"{name}_reply_to")
-        if has_extra_data_changes(data):
-            review.extra_data = apply_extra_data_changes(review.extra_data, data)
-            changed.append("extra_data")
-        review_save(review=review, fields=sorted(set(changed)))
+            for attr in apply_text_type(probe, name, request.data):
+                values[attr] = getattr(probe, attr)
+            if self.is_reply and name in data:
+                values[f"{name}_reply_to"] = review.base_reply_to if values[name] else None
+        if "ship_it" in data:
+            values["ship_it"] = data["ship_it"]
+        return ReviewChanges(
+            values=values,
+            extra_data_fields=data["extra_data_fields"],
+            # Review Board tests the raw value: any true ``public`` publishes.
+            publish=bool(data.get("public")),
+        )
 
     def delete_object(self, request: Request, obj: Review) -> None:
-        obj.delete()
+        review_delete(review=obj, user=request.user)
+
+
+class ReviewInput(RBSerializer):
+    """The fields of a review's POST and PUT."""
+
+    extra_data = True
+    body_top = CharField(required=False, allow_blank=True, trim_whitespace=False)
+    body_bottom = CharField(required=False, allow_blank=True, trim_whitespace=False)
+    body_top_text_type = ChoiceField(STORED_TEXT_TYPES, required=False)
+    body_bottom_text_type = ChoiceField(STORED_TEXT_TYPES, required=False)
+    text_type = ChoiceField(STORED_TEXT_TYPES, required=False)
+    ship_it = BooleanField(required=False)
+    public = BooleanField(required=False)
+
+
+class ReplyInput(ReviewInput):
+    """A reply has no Ship It of its own."""
+
+    ship_it = None
 
 
 class ReviewResource(BaseReviewResource):
@@ -163,21 +178,6 @@ class ReviewResource(BaseReviewResource):
 
     def serialize_absolute_url_field(self, obj: Review, ctx: SerializeContext) -> str:
         return ctx.request.build_absolute_uri(f"/r/{obj.review_request_id}/#review{obj.pk}")
-
-    def update_published(
-        self, request: Request, obj: Review, url_kwargs: dict[str, Any]
-    ) -> Response:
-        """A published review takes only ``ship_it=0``: the revocation of its Ship It."""
-        data = request.data
-        if "ship_it" not in data:
-            raise self.no_access_error(request)
-        if parse_bool(data["ship_it"]):
-            # Review Board sends these two messages as plain strings, not lists.
-            raise form_error({"ship_it": "Published reviews cannot be updated with ship_it=true"})
-        if not obj.ship_it:
-            raise form_error({"ship_it": "This review is not marked Ship It!"})
-        obj = review_revoke_ship_it(review=obj)
-        return self.item_response(request, obj, url_kwargs)
 
 
 class ReviewReplyResource(BaseReviewResource):

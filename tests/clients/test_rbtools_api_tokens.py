@@ -474,11 +474,11 @@ def test_rbt_with_unusable_token_fails(
 ) -> None:
     token = token_for(scene["doc"], FULL_ACCESS)
     if how == "invalidated":
-        token = api_token_update(token, invalid_reason="leaked")
+        token = api_token_update(token=token, invalid_reason="leaked")
         assert token.valid is False
         message = "became invalid"
     else:
-        token = api_token_update(token, expires=timezone.now() - datetime.timedelta(days=1))
+        token = api_token_update(token=token, expires=timezone.now() - datetime.timedelta(days=1))
         assert token.expired
         message = "expired"
     checkout = make_checkout(tmp_path / "checkout")
@@ -535,7 +535,7 @@ def test_token_invalidated_mid_session_ends_the_session(
     cookie = session_cookie(reply)
     assert cookie
 
-    api_token_update(token, invalid_reason="leaked")
+    api_token_update(token=token, invalid_reason="leaked")
     body = jenkins_body("done-success", "build succeeded.", None, None)
     reply = token_put(live_server, scene["first"].pk, status_update.pk, body, cookie=cookie)
     error = assert_error(reply, 401, 103)

@@ -15,19 +15,25 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
+from accounts.models import WatchedGroup, WatchedReviewRequest
+from attachments.models import FileAttachment, FileAttachmentComment, ScreenshotComment
+from diffs.models import DiffComment
 from oauth.models import Application
 from rbapi.registry import build_tree
 from reviews.models import GeneralComment, Group, Repository
-from reviews.review_services import (
+from reviews.services import (
+    draft_get_or_create,
     reply_get_or_create_draft,
     review_get_or_create_draft,
     review_publish,
+    review_request_create,
+    review_request_publish,
 )
-from reviews.services import draft_get_or_create, review_request_create, review_request_publish
 from status_updates.models import StatusUpdate
 from webapi.services import api_token_create
 
 from ..conftest import assert_error, assert_ok, make_user
+from ..factories import make_diffset, make_file_attachment, make_screenshot
 
 SAMPLE_KWARGS = {
     "username": "doc",
@@ -42,28 +48,58 @@ SAMPLE_KWARGS = {
     "api_token_id": "{api_token_id}",
     "app_id": "{app_id}",
     "oauth_token_id": "{oauth_token_id}",
+    "file_attachment_id": "{file_attachment_id}",
+    "screenshot_id": "{screenshot_id}",
+    "watched_obj_id": "{review_request_id}",
+    "diff_revision": "1",
+    "filediff_id": "{filediff_id}",
 }
 # Where one placeholder names different objects on different routes.
-ROUTE_KWARGS = {"review_reply_general_comment-item": {"comment_id": "{reply_comment_id}"}}
+ROUTE_KWARGS = {
+    "draft_diff-item": {"diff_revision": "2"},
+    "review_diff_comment-item": {"comment_id": "{dc_comment_id}"},
+    "file_diff_comment-item": {"comment_id": "{dc_comment_id}"},
+    "review_reply_diff_comment-item": {"comment_id": "{dc_reply_comment_id}"},
+    "draft_file_diff-list": {"diff_revision": "2"},
+    "draft_file_diff-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
+    "draft_original_file-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
+    "draft_patched_file-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
+    "review_reply_general_comment-item": {"comment_id": "{reply_comment_id}"},
+    "review_file_attachment_comment-item": {"comment_id": "{fa_comment_id}"},
+    "review_reply_file_attachment_comment-item": {"comment_id": "{fa_reply_comment_id}"},
+    "review_request_file_attachment_comment-item": {"comment_id": "{fa_comment_id}"},
+    "user_file_attachment-item": {"file_attachment_id": "{user_file_attachment_id}"},
+    "review_screenshot_comment-item": {"comment_id": "{ss_comment_id}"},
+    "review_reply_screenshot_comment-item": {"comment_id": "{ss_reply_comment_id}"},
+    "screenshot_comment-item": {"comment_id": "{ss_comment_id}"},
+    "watched_review_group-item": {"watched_obj_id": "{group_id}"},
+}
+# Lists Review Board sends without links, total or paging (code-and-files.md §11).
+UNPAGED_LISTS = {"watched_review_request-list", "watched_review_group-list"}
 # Routes whose GET answers an error by design: route id -> (HTTP status, error code).
 GET_ERRORS = {
     "repository_info-item": (501, 209),
-    # Lists of comments on objects rbapi does not store yet: empty, so no item exists.
+    "repository_branches-item": (501, 209),
+    "repository_commits-item": (501, 209),
+    # /api/diff-comments/ has no item URL (code-and-files §7.3).
+    "all_diff_comment-item": (404, 100),
+    # A watched object's item redirects to the object; archived and muted lists are write-only.
+    "watched_review_request-item": (302, None),
+    "watched_review_group-item": (302, None),
     **{
-        f"{name}-item": (404, 100)
-        for name in (
-            "review_diff_comment",
-            "review_reply_diff_comment",
-            "review_screenshot_comment",
-            "review_reply_screenshot_comment",
-            "review_file_attachment_comment",
-            "review_reply_file_attachment_comment",
-        )
+        f"{name}-{mode}": (405, 900)
+        for name in ("archived_review_request", "muted_review_request")
+        for mode in ("list", "item")
     },
     # /reviews/draft/ and /replies/draft/ redirect to the caller's draft.
     "review_draft-item": (302, None),
     "review_reply_draft-item": (302, None),
+    # The world's file diff adds its file: it has no original side (code-and-files §5.2).
+    "original_file-item": (404, 100),
+    "draft_original_file-item": (404, 100),
 }
+# Routes whose GET answers a file, as text/plain, not an envelope (code-and-files §5.2).
+FILE_ROUTES = {"patched_file-item", "draft_patched_file-item"}
 ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")
 ROUTES = build_tree()
 
@@ -75,6 +111,8 @@ def world(db):
     group = Group.objects.create(name="devs", display_name="Developers")
     group.users.add(doc)
     repo = Repository.objects.create(name="localgit", path="/srv/git")
+    repo.users.add(doc)
+    repo.review_groups.add(group)
     review_request = review_request_create(submitter=admin, repository=repo)
     draft = review_request.draft
     draft.summary, draft.description = "Conformance", "Every endpoint."
@@ -91,14 +129,39 @@ def world(db):
     comment = GeneralComment.objects.create(
         review=review, text="Nit", issue_opened=True, issue_status="O"
     )
+    attachment = make_file_attachment(review_request=review_request)
+    fa_comment = FileAttachmentComment.objects.create(
+        review=review, file_attachment=attachment, text="Blurry"
+    )
     review_publish(review=review)
     reply, _ = reply_get_or_create_draft(review=review, user=admin)
     reply_comment = GeneralComment.objects.create(review=reply, text="Fixed", reply_to=comment)
+    fa_reply_comment = FileAttachmentComment.objects.create(
+        review=reply, file_attachment=attachment, text="Sharper now", reply_to=fa_comment
+    )
     review_publish(review=reply)
+    screenshot = make_screenshot(review_request=review_request)
+    ss_comment = ScreenshotComment.objects.create(
+        review=review, screenshot=screenshot, text="Misaligned", x=1, y=2, w=3, h=4
+    )
+    ss_reply_comment = ScreenshotComment.objects.create(
+        review=reply, screenshot=screenshot, text="Aligned", reply_to=ss_comment
+    )
+    user_attachment = FileAttachment.objects.create(user=doc, caption="Tool output")
+    WatchedReviewRequest.objects.create(user=doc, review_request=review_request)
+    WatchedGroup.objects.create(user=doc, group=group)
     review_get_or_create_draft(review_request=review_request, user=admin)
     reply_get_or_create_draft(review=review, user=admin)
     status_update = StatusUpdate.objects.create(
         review_request=review_request, user=admin, service_id="ci", summary="CI"
+    )
+    filediff = make_diffset(review_request=review_request).files.get()
+    draft_diffset = make_diffset(review_request=review_request, revision=2, public=False)
+    draft_filediff = draft_diffset.files.get()
+    lines = {"filediff": filediff, "first_line": 1, "num_lines": 1}
+    dc_comment = DiffComment.objects.create(review=review, text="Typo", **lines)
+    dc_reply_comment = DiffComment.objects.create(
+        review=reply, text="Fixed", reply_to=dc_comment, **lines
     )
     api_token = api_token_create(user=doc, note="CI", policy={})
     app = Application.objects.create(
@@ -117,6 +180,14 @@ def world(db):
     client = Client()
     client.force_login(admin)
     return {
+        "file_attachment_id": attachment.pk,
+        "fa_comment_id": fa_comment.pk,
+        "screenshot_id": screenshot.pk,
+        "ss_comment_id": ss_comment.pk,
+        "ss_reply_comment_id": ss_reply_comment.pk,
+        "fa_reply_comment_id": fa_reply_comment.pk,
+        "user_file_attachment_id": user_attachment.pk,
+        "group_id": group.pk,
         "api_token_id": api_token.pk,
         "app_id": app.pk,
         "oauth_token_id": oauth_token.pk,
@@ -129,6 +200,10 @@ def world(db):
         "comment_id": comment.pk,
         "reply_comment_id": reply_comment.pk,
         "status_update_id": status_update.pk,
+        "filediff_id": filediff.pk,
+        "draft_filediff_id": draft_filediff.pk,
+        "dc_comment_id": dc_comment.pk,
+        "dc_reply_comment_id": dc_reply_comment.pk,
     }
 
 
@@ -157,6 +232,9 @@ def test_get_envelope_mimetype_and_etag(route, world):
     client = world["client"]
     url = url_of(route, world)
     response = client.get(url)
+    if route_id(route) in FILE_ROUTES:
+        assert (response.status_code, response["Content-Type"]) == (200, "text/plain")
+        return
     if route_id(route) in GET_ERRORS:
         status, code = GET_ERRORS[route_id(route)]
         if code is None:
@@ -168,13 +246,21 @@ def test_get_envelope_mimetype_and_etag(route, world):
     assert response["Content-Type"] == mimetype_of(route)
     assert "charset" not in response["Content-Type"]
     assert response["X-Content-Type-Options"] == "nosniff"
-    if route.mode == "list":
+    if route_id(route) in UNPAGED_LISTS:
+        assert set(body) == {"stat", route.resource.list_result_key}
+    elif route.mode == "list":
         assert response["Item-Content-Type"].startswith("application/vnd.reviewboard.org.")
         assert route.resource.list_result_key in body and "total_results" in body
         assert body["links"]["self"]["href"] == f"http://testserver{url}"
     keys = set(body) - {"stat", "links", "total_results", "count"}
-    # RBTools needs exactly one payload key (the root alone has none and is typed by mimetype).
-    assert len(keys) == 1 or route.resource.name == "root"
+    # RBTools needs exactly one payload key (the root and a user's watched/ alone have none and
+    # are typed by mimetype: golden 151).
+    assert len(keys) == 1 or route.resource.name in (
+        "root",
+        "watched",
+        "validation",
+        "diff_validation",
+    )
     etag = response["ETag"]
     assert len(etag) == 64 and '"' not in etag
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
@@ -202,7 +288,15 @@ def test_disallowed_methods_are_405_with_allow(route, method, world):
         assert_error(response, 405, 900)
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.mode == "list"], ids=route_id)
+@pytest.mark.parametrize(
+    "route",
+    [
+        r
+        for r in ROUTES
+        if r.mode == "list" and route_id(r) not in GET_ERRORS and route_id(r) not in UNPAGED_LISTS
+    ],
+    ids=route_id,
+)
 def test_lists_page_and_reject_bad_paging(route, world):
     client = world["client"]
     url = url_of(route, world)
@@ -230,6 +324,9 @@ def test_hostile_queries_never_500(route, query, world):
     response = world["client"].get(f"{url_of(route, world)}?{query}")
     expected = GET_ERRORS.get(route_id(route), (200,))[0]
     assert response.status_code in (expected, 400)
+    if route_id(route) in FILE_ROUTES and response.status_code == 200:
+        assert response["Content-Type"] == "text/plain"
+        return
     assert response["Content-Type"].startswith("application/vnd.reviewboard.org.")
 
 

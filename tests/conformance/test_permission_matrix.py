@@ -38,19 +38,25 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
+from accounts.models import WatchedGroup, WatchedReviewRequest
+from attachments.models import FileAttachment, FileAttachmentComment, ScreenshotComment
+from diffs.models import DiffComment
 from oauth.models import Application
 from rbapi.registry import build_tree
 from reviews.models import GeneralComment, Group, Repository, Review
-from reviews.review_services import (
+from reviews.services import (
+    draft_get_or_create,
     reply_get_or_create_draft,
     review_get_or_create_draft,
     review_publish,
+    review_request_create,
+    review_request_publish,
 )
-from reviews.services import draft_get_or_create, review_request_create, review_request_publish
 from status_updates.models import StatusUpdate
 from webapi.services import api_token_create
 
 from ..conftest import assert_error, assert_ok, make_user
+from ..factories import make_diffset, make_file_attachment, make_screenshot
 
 ROUTES = build_tree()
 MATRIX_METHODS = ("GET", "POST", "PUT", "DELETE")
@@ -112,6 +118,8 @@ OWN_OR_MISSING_200 = (200, MISSING, LOGIN, 200)
 OWN_OR_MISSING_204 = (204, MISSING, LOGIN, 204)
 # Lists of comments on objects rbapi does not store yet: empty, so no item exists.
 NO_SUCH_ITEM = (MISSING, MISSING, MISSING, MISSING)
+# An upload without a file part.
+NO_FILE = (400, 105)
 # /reviews/draft/ and /replies/draft/: 302 to the caller's own draft; only the owner has one.
 DRAFT_REDIRECT = (302, MISSING, LOGIN, MISSING)
 
@@ -153,6 +161,43 @@ EXPECTED: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {
     ("repository-item", "GET"): PUBLIC,
     # rbapi talks to no SCM: every caller who may read the repository gets 209 (HTTP 501).
     ("repository_info-item", "GET"): ((501, 209),) * 4,
+    ("repository_branches-item", "GET"): ((501, 209),) * 4,
+    ("repository_commits-item", "GET"): ((501, 209),) * 4,
+    # Admins manage repositories and their access lists (code-and-files.md §1).
+    ("repository-list", "POST"): ADMIN_ONLY_201,
+    # Diffs (code-and-files.md §2, §4, §5): a form body carries no file, so writers get 105.
+    ("validation-item", "GET"): PUBLIC,
+    ("diff_validation-item", "GET"): PUBLIC,
+    ("diff_validation-item", "POST"): (NO_FILE, NO_FILE, LOGIN, NO_FILE),
+    ("diff-list", "GET"): PUBLIC,
+    ("diff-list", "POST"): (NO_FILE, DENIED, LOGIN, NO_FILE),
+    ("diff-item", "GET"): PUBLIC,
+    ("diff-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("file_diff-list", "GET"): PUBLIC,
+    ("file_diff-item", "GET"): PUBLIC,
+    ("file_diff-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("draft_diff-list", "GET"): OWNER_OR_ADMIN_200,
+    ("draft_diff-list", "POST"): (NO_FILE, DENIED, LOGIN, NO_FILE),
+    ("draft_diff-item", "GET"): OWNER_OR_ADMIN_200,
+    ("draft_diff-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("draft_file_diff-list", "GET"): OWNER_OR_ADMIN_200,
+    ("draft_file_diff-item", "GET"): OWNER_OR_ADMIN_200,
+    ("draft_file_diff-item", "PUT"): OWNER_OR_ADMIN_200,
+    # The file sides (code-and-files §5.2); the world's file is added: no original.
+    ("original_file-item", "GET"): NO_SUCH_ITEM,
+    ("patched_file-item", "GET"): PUBLIC,
+    ("draft_original_file-item", "GET"): (MISSING, DENIED, LOGIN, MISSING),
+    ("draft_patched_file-item", "GET"): OWNER_OR_ADMIN_200,
+    ("repository-item", "PUT"): ADMIN_ONLY_200,
+    ("repository-item", "DELETE"): ADMIN_ONLY_204,
+    ("repository_user-list", "GET"): ADMIN_ONLY_200,
+    ("repository_user-list", "POST"): ADMIN_ONLY_201,
+    ("repository_user-item", "GET"): ADMIN_ONLY_200,
+    ("repository_user-item", "DELETE"): ADMIN_ONLY_204,
+    ("repository_group-list", "GET"): ADMIN_ONLY_200,
+    ("repository_group-list", "POST"): ADMIN_ONLY_201,
+    ("repository_group-item", "GET"): ADMIN_ONLY_200,
+    ("repository_group-item", "DELETE"): ADMIN_ONLY_204,
     # Review requests: any user creates; the owner (or status/edit permission) changes;
     # only reviews.delete_reviewrequest deletes -- not even the owner (resources.md §1).
     ("review_request-list", "GET"): PUBLIC,
@@ -195,17 +240,43 @@ EXPECTED: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {
     ("review_reply_general_comment-item", "PUT"): OWNER_OR_ADMIN_200,
     ("review_reply_general_comment-item", "DELETE"): OWNER_OR_ADMIN_204,
     ("review_diff_comment-list", "GET"): PUBLIC,
-    ("review_diff_comment-item", "GET"): NO_SUCH_ITEM,
+    ("review_diff_comment-list", "POST"): OWNER_OR_ADMIN_201,
+    ("review_diff_comment-item", "GET"): PUBLIC,
+    ("review_diff_comment-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("review_diff_comment-item", "DELETE"): OWNER_OR_ADMIN_204,
+    ("file_diff_comment-list", "GET"): PUBLIC,
+    ("file_diff_comment-item", "GET"): PUBLIC,
+    # /api/diff-comments/ has no item URL (code-and-files §7.3).
+    ("all_diff_comment-list", "GET"): PUBLIC,
+    ("all_diff_comment-item", "GET"): NO_SUCH_ITEM,
     ("review_screenshot_comment-list", "GET"): PUBLIC,
-    ("review_screenshot_comment-item", "GET"): NO_SUCH_ITEM,
-    ("review_file_attachment_comment-list", "GET"): PUBLIC,
-    ("review_file_attachment_comment-item", "GET"): NO_SUCH_ITEM,
+    ("review_screenshot_comment-list", "POST"): OWNER_OR_ADMIN_201,
+    ("review_screenshot_comment-item", "GET"): PUBLIC,
+    ("review_screenshot_comment-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("review_screenshot_comment-item", "DELETE"): OWNER_OR_ADMIN_204,
     ("review_reply_diff_comment-list", "GET"): PUBLIC,
-    ("review_reply_diff_comment-item", "GET"): NO_SUCH_ITEM,
+    ("review_reply_diff_comment-list", "POST"): OWNER_OR_ADMIN_201,
+    ("review_reply_diff_comment-item", "GET"): PUBLIC,
+    ("review_reply_diff_comment-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("review_reply_diff_comment-item", "DELETE"): OWNER_OR_ADMIN_204,
     ("review_reply_screenshot_comment-list", "GET"): PUBLIC,
-    ("review_reply_screenshot_comment-item", "GET"): NO_SUCH_ITEM,
-    ("review_reply_file_attachment_comment-list", "GET"): PUBLIC,
-    ("review_reply_file_attachment_comment-item", "GET"): NO_SUCH_ITEM,
+    ("review_reply_screenshot_comment-list", "POST"): OWNER_OR_ADMIN_201,
+    ("review_reply_screenshot_comment-item", "GET"): PUBLIC,
+    ("review_reply_screenshot_comment-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("review_reply_screenshot_comment-item", "DELETE"): OWNER_OR_ADMIN_204,
+    # Screenshots (legacy, code-and-files.md §10) behave as file attachments.
+    ("screenshot-list", "GET"): PUBLIC,
+    ("screenshot-list", "POST"): (NO_FILE, DENIED, LOGIN, NO_FILE),
+    ("screenshot-item", "GET"): PUBLIC,
+    ("screenshot-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("screenshot-item", "DELETE"): OWNER_OR_ADMIN_204,
+    ("draft_screenshot-list", "GET"): OWNER_OR_ADMIN_200,
+    ("draft_screenshot-list", "POST"): (NO_FILE, DENIED, LOGIN, NO_FILE),
+    ("draft_screenshot-item", "GET"): OWNER_OR_ADMIN_200,
+    ("draft_screenshot-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("draft_screenshot-item", "DELETE"): OWNER_OR_ADMIN_204,
+    ("screenshot_comment-list", "GET"): PUBLIC,
+    ("screenshot_comment-item", "GET"): PUBLIC,
     # Status updates: any user who can read the review request posts one (upstream quirk);
     # the creator, the review request's owner or holders of change_statusupdate change it.
     ("status_update-list", "GET"): PUBLIC,
@@ -213,6 +284,51 @@ EXPECTED: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {
     ("status_update-item", "GET"): PUBLIC,
     ("status_update-item", "PUT"): OWNER_OR_ADMIN_200,
     ("status_update-item", "DELETE"): OWNER_OR_ADMIN_204,
+    # File attachments (code-and-files.md §9): the owner (or an admin) uploads, edits and
+    # deletes; the matrix's form bodies carry no file, so an allowed upload stops at 105.
+    ("file_attachment-list", "GET"): PUBLIC,
+    ("file_attachment-list", "POST"): (NO_FILE, DENIED, LOGIN, NO_FILE),
+    ("file_attachment-item", "GET"): PUBLIC,
+    ("file_attachment-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("file_attachment-item", "DELETE"): OWNER_OR_ADMIN_204,
+    # rbapi shows the draft's attachments only to those who may edit it (RB: any user).
+    ("draft_file_attachment-list", "GET"): OWNER_OR_ADMIN_200,
+    ("draft_file_attachment-list", "POST"): (NO_FILE, DENIED, LOGIN, NO_FILE),
+    ("draft_file_attachment-item", "GET"): OWNER_OR_ADMIN_200,
+    ("draft_file_attachment-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("draft_file_attachment-item", "DELETE"): OWNER_OR_ADMIN_204,
+    ("review_request_file_attachment_comment-list", "GET"): PUBLIC,
+    ("review_request_file_attachment_comment-item", "GET"): PUBLIC,
+    ("review_file_attachment_comment-list", "GET"): PUBLIC,
+    ("review_file_attachment_comment-list", "POST"): OWNER_OR_ADMIN_201,
+    ("review_file_attachment_comment-item", "GET"): PUBLIC,
+    ("review_file_attachment_comment-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("review_file_attachment_comment-item", "DELETE"): OWNER_OR_ADMIN_204,
+    ("review_reply_file_attachment_comment-list", "GET"): PUBLIC,
+    ("review_reply_file_attachment_comment-list", "POST"): OWNER_OR_ADMIN_201,
+    ("review_reply_file_attachment_comment-item", "GET"): PUBLIC,
+    ("review_reply_file_attachment_comment-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("review_reply_file_attachment_comment-item", "DELETE"): OWNER_OR_ADMIN_204,
+    # A user's child lists (§11): watched lists are read by anyone and their items redirect;
+    # archived and muted lists take any user's POST (for the caller's own state).
+    ("user_file_attachment-list", "GET"): OWNER_OR_ADMIN_200,
+    ("user_file_attachment-list", "POST"): OWNER_OR_ADMIN_201,
+    ("user_file_attachment-item", "GET"): OWNER_OR_ADMIN_200,
+    ("user_file_attachment-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("user_file_attachment-item", "DELETE"): OWNER_OR_ADMIN_204,
+    ("watched-item", "GET"): PUBLIC,
+    ("watched_review_request-list", "GET"): PUBLIC,
+    ("watched_review_request-list", "POST"): OWNER_OR_ADMIN_201,
+    ("watched_review_request-item", "GET"): (302,) * 4,
+    ("watched_review_request-item", "DELETE"): OWNER_OR_ADMIN_204,
+    ("watched_review_group-list", "GET"): PUBLIC,
+    ("watched_review_group-list", "POST"): OWNER_OR_ADMIN_201,
+    ("watched_review_group-item", "GET"): (302,) * 4,
+    ("watched_review_group-item", "DELETE"): OWNER_OR_ADMIN_204,
+    ("archived_review_request-list", "POST"): ANY_USER_201,
+    ("archived_review_request-item", "DELETE"): OWNER_OR_ADMIN_204,
+    ("muted_review_request-list", "POST"): ANY_USER_201,
+    ("muted_review_request-item", "DELETE"): OWNER_OR_ADMIN_204,
 }
 
 # --- request bodies: enough for an allowed caller to succeed -----------------------------------
@@ -232,6 +348,17 @@ BODIES: dict[tuple[str, str], dict[str, str]] = {
     },
     ("oauth_app-item", "PUT"): {"name": "renamed"},
     ("oauth_token-item", "PUT"): {"add_scopes": "review_request:read"},
+    ("repository-list", "POST"): {"name": "matrix", "tool": "None"},
+    ("diff_validation-item", "POST"): {"repository": "{repository_id}"},
+    ("diff-list", "POST"): {"basedir": ""},
+    ("diff-item", "PUT"): {"extra_data.matrix": "1"},
+    ("file_diff-item", "PUT"): {"extra_data.matrix": "1"},
+    ("draft_diff-list", "POST"): {"basedir": ""},
+    ("draft_diff-item", "PUT"): {"extra_data.matrix": "1"},
+    ("draft_file_diff-item", "PUT"): {"extra_data.matrix": "1"},
+    ("repository-item", "PUT"): {"extra_data.matrix": "1"},
+    ("repository_user-list", "POST"): {"username": "grumpy"},
+    ("repository_group-list", "POST"): {"group_name": "devs"},
     ("review_request-list", "POST"): {"repository": "{repository_id}"},
     ("review_request-item", "PUT"): {"extra_data.matrix": "1"},
     ("draft-item", "POST"): {"summary": "Posted summary"},
@@ -249,6 +376,56 @@ BODIES: dict[tuple[str, str], dict[str, str]] = {
     ("review_reply_general_comment-item", "PUT"): {"text": "Edited answer"},
     ("status_update-list", "POST"): {"service_id": "lint", "summary": "Lint"},
     ("status_update-item", "PUT"): {"state": "done-success"},
+    ("file_attachment-list", "POST"): {"caption": "No file"},
+    ("file_attachment-item", "PUT"): {"caption": "Renamed"},
+    ("draft_file_attachment-list", "POST"): {"caption": "No file"},
+    ("draft_file_attachment-item", "PUT"): {"caption": "Renamed in draft"},
+    ("review_file_attachment_comment-list", "POST"): {
+        "file_attachment_id": "{file_attachment_id}",
+        "text": "Blurry",
+    },
+    ("review_file_attachment_comment-item", "PUT"): {"text": "Edited"},
+    ("review_reply_file_attachment_comment-list", "POST"): {
+        "reply_to_id": "{second_fa_comment_id}",
+        "text": "Sharper now.",
+    },
+    ("review_reply_file_attachment_comment-item", "PUT"): {"text": "Edited answer"},
+    ("review_diff_comment-list", "POST"): {
+        "filediff_id": "{filediff_id}",
+        "first_line": "1",
+        "num_lines": "2",
+        "text": "Typo",
+    },
+    ("review_diff_comment-item", "PUT"): {"text": "Edited"},
+    ("review_reply_diff_comment-list", "POST"): {
+        "reply_to_id": "{second_dc_comment_id}",
+        "text": "Fixed.",
+    },
+    ("review_reply_diff_comment-item", "PUT"): {"text": "Edited answer"},
+    ("user_file_attachment-list", "POST"): {"caption": "Tool output"},
+    ("user_file_attachment-item", "PUT"): {"caption": "Renamed output"},
+    ("watched_review_request-list", "POST"): {"object_id": "{review_request_id}"},
+    ("watched_review_group-list", "POST"): {"object_id": "devs"},
+    ("archived_review_request-list", "POST"): {"object_id": "{review_request_id}"},
+    ("muted_review_request-list", "POST"): {"object_id": "{review_request_id}"},
+    ("screenshot-list", "POST"): {"caption": "No file"},
+    ("screenshot-item", "PUT"): {"caption": "Renamed"},
+    ("draft_screenshot-list", "POST"): {"caption": "No file"},
+    ("draft_screenshot-item", "PUT"): {"caption": "Renamed in draft"},
+    ("review_screenshot_comment-list", "POST"): {
+        "screenshot_id": "{screenshot_id}",
+        "text": "Misaligned",
+        "x": "1",
+        "y": "2",
+        "w": "3",
+        "h": "4",
+    },
+    ("review_screenshot_comment-item", "PUT"): {"text": "Edited"},
+    ("review_reply_screenshot_comment-list", "POST"): {
+        "reply_to_id": "{second_ss_comment_id}",
+        "text": "Aligned now.",
+    },
+    ("review_reply_screenshot_comment-item", "PUT"): {"text": "Edited answer"},
 }
 
 # --- which objects each cell's URL names ------------------------------------------------------
@@ -265,12 +442,29 @@ URL_KWARGS = {
     "api_token_id": "{api_token_id}",
     "app_id": "{app_id}",
     "oauth_token_id": "{oauth_token_id}",
+    "file_attachment_id": "{file_attachment_id}",
+    "watched_obj_id": "{review_request_id}",
+    "screenshot_id": "{screenshot_id}",
+    "diff_revision": "1",
+    "filediff_id": "{filediff_id}",
 }
 # Writes on reviews, replies and their comments act on the owner's drafts (published ones are
 # not mutable); reads name the published objects everyone may see.
 DRAFT_REVIEW = {"review_id": "{draft_review_id}", "comment_id": "{draft_comment_id}"}
 DRAFT_REPLY = {"reply_id": "{draft_reply_id}", "comment_id": "{draft_reply_comment_id}"}
+DRAFT_FA_REVIEW = {"review_id": "{draft_review_id}", "comment_id": "{draft_fa_comment_id}"}
+DRAFT_FA_REPLY = {"reply_id": "{draft_reply_id}", "comment_id": "{draft_reply_fa_comment_id}"}
+DRAFT_SS_REVIEW = {"review_id": "{draft_review_id}", "comment_id": "{draft_ss_comment_id}"}
+DRAFT_SS_REPLY = {"reply_id": "{draft_reply_id}", "comment_id": "{draft_reply_ss_comment_id}"}
+DRAFT_DC_REVIEW = {"review_id": "{draft_review_id}", "comment_id": "{draft_dc_comment_id}"}
+DRAFT_DC_REPLY = {"reply_id": "{draft_reply_id}", "comment_id": "{draft_reply_dc_comment_id}"}
 CELL_KWARGS: dict[tuple[str, str], dict[str, str]] = {
+    ("review_screenshot_comment-list", "POST"): DRAFT_REVIEW,
+    ("review_screenshot_comment-item", "PUT"): DRAFT_SS_REVIEW,
+    ("review_screenshot_comment-item", "DELETE"): DRAFT_SS_REVIEW,
+    ("review_reply_screenshot_comment-list", "POST"): DRAFT_REPLY,
+    ("review_reply_screenshot_comment-item", "PUT"): DRAFT_SS_REPLY,
+    ("review_reply_screenshot_comment-item", "DELETE"): DRAFT_SS_REPLY,
     ("review-item", "PUT"): DRAFT_REVIEW,
     ("review-item", "DELETE"): DRAFT_REVIEW,
     ("review_general_comment-list", "POST"): DRAFT_REVIEW,
@@ -281,9 +475,40 @@ CELL_KWARGS: dict[tuple[str, str], dict[str, str]] = {
     ("review_reply_general_comment-list", "POST"): DRAFT_REPLY,
     ("review_reply_general_comment-item", "PUT"): DRAFT_REPLY,
     ("review_reply_general_comment-item", "DELETE"): DRAFT_REPLY,
+    ("review_file_attachment_comment-list", "POST"): DRAFT_REVIEW,
+    ("review_file_attachment_comment-item", "PUT"): DRAFT_FA_REVIEW,
+    ("review_file_attachment_comment-item", "DELETE"): DRAFT_FA_REVIEW,
+    ("review_reply_file_attachment_comment-list", "POST"): DRAFT_REPLY,
+    ("review_reply_file_attachment_comment-item", "PUT"): DRAFT_FA_REPLY,
+    ("review_reply_file_attachment_comment-item", "DELETE"): DRAFT_FA_REPLY,
+    ("review_diff_comment-list", "POST"): DRAFT_REVIEW,
+    ("review_diff_comment-item", "PUT"): DRAFT_DC_REVIEW,
+    ("review_diff_comment-item", "DELETE"): DRAFT_DC_REVIEW,
+    ("review_reply_diff_comment-list", "POST"): DRAFT_REPLY,
+    ("review_reply_diff_comment-item", "PUT"): DRAFT_DC_REPLY,
+    ("review_reply_diff_comment-item", "DELETE"): DRAFT_DC_REPLY,
+    # Watched groups are deleted by name (code-and-files.md §11).
+    ("watched_review_group-item", "DELETE"): {"watched_obj_id": "devs"},
 }
 ROUTE_KWARGS: dict[str, dict[str, str]] = {
+    "draft_diff-item": {"diff_revision": "2"},
+    "draft_file_diff-list": {"diff_revision": "2"},
+    "draft_file_diff-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
+    "draft_original_file-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
+    "draft_patched_file-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
     "review_reply_general_comment-item": {"comment_id": "{reply_comment_id}"},
+    "review_file_attachment_comment-item": {"comment_id": "{fa_comment_id}"},
+    "review_reply_file_attachment_comment-item": {"comment_id": "{fa_reply_comment_id}"},
+    "review_request_file_attachment_comment-item": {"comment_id": "{fa_comment_id}"},
+    "review_diff_comment-item": {"comment_id": "{dc_comment_id}"},
+    "review_reply_diff_comment-item": {"comment_id": "{dc_reply_comment_id}"},
+    "file_diff_comment-item": {"comment_id": "{dc_comment_id}"},
+    "all_diff_comment-item": {"comment_id": "{dc_comment_id}"},
+    "user_file_attachment-item": {"file_attachment_id": "{user_file_attachment_id}"},
+    "review_screenshot_comment-item": {"comment_id": "{ss_comment_id}"},
+    "review_reply_screenshot_comment-item": {"comment_id": "{ss_reply_comment_id}"},
+    "screenshot_comment-item": {"comment_id": "{ss_comment_id}"},
+    "watched_review_group-item": {"watched_obj_id": "{group_id}"},
 }
 
 
@@ -311,6 +536,8 @@ def build_world() -> dict[str, Any]:
     group = Group.objects.create(name="devs", display_name="Developers")
     group.users.add(owner)
     repo = Repository.objects.create(name="localgit", path="/srv/git")
+    repo.users.add(owner)
+    repo.review_groups.add(group)
     review_request = review_request_create(submitter=owner, repository=repo)
     draft = review_request.draft
     draft.summary, draft.description = "Matrix", "Every cell."
@@ -329,9 +556,23 @@ def build_world() -> dict[str, Any]:
         review=review, text="Nit", issue_opened=True, issue_status="O"
     )
     second_comment = GeneralComment.objects.create(review=review, text="Another")
+    attachment = make_file_attachment(review_request=review_request)
+    fa_comment = FileAttachmentComment.objects.create(
+        review=review,
+        file_attachment=attachment,
+        text="Blurry",
+        issue_opened=True,
+        issue_status="O",
+    )
+    second_fa_comment = FileAttachmentComment.objects.create(
+        review=review, file_attachment=attachment, text="Too small"
+    )
     review_publish(review=review)
     reply, _ = reply_get_or_create_draft(review=review, user=owner)
     reply_comment = GeneralComment.objects.create(review=reply, text="Fixed", reply_to=comment)
+    fa_reply_comment = FileAttachmentComment.objects.create(
+        review=reply, file_attachment=attachment, text="Sharper", reply_to=fa_comment
+    )
     review_publish(review=reply)
     draft_review, _ = review_get_or_create_draft(review_request=review_request, user=owner)
     draft_comment = GeneralComment.objects.create(review=draft_review, text="Draft nit")
@@ -339,8 +580,48 @@ def build_world() -> dict[str, Any]:
     draft_reply_comment = GeneralComment.objects.create(
         review=draft_reply, text="Will fix", reply_to=comment
     )
+    draft_fa_comment = FileAttachmentComment.objects.create(
+        review=draft_review, file_attachment=attachment, text="Draft blur"
+    )
+    draft_reply_fa_comment = FileAttachmentComment.objects.create(
+        review=draft_reply, file_attachment=attachment, text="Will sharpen", reply_to=fa_comment
+    )
+    screenshot = make_screenshot(review_request=review_request)
+    ss_comment = ScreenshotComment.objects.create(
+        review=review, screenshot=screenshot, text="Misaligned", x=1, y=2, w=3, h=4
+    )
+    second_ss_comment = ScreenshotComment.objects.create(
+        review=review, screenshot=screenshot, text="Too dark"
+    )
+    ss_reply_comment = ScreenshotComment.objects.create(
+        review=reply, screenshot=screenshot, text="Aligned", reply_to=ss_comment
+    )
+    draft_ss_comment = ScreenshotComment.objects.create(
+        review=draft_review, screenshot=screenshot, text="Draft misaligned"
+    )
+    draft_reply_ss_comment = ScreenshotComment.objects.create(
+        review=draft_reply, screenshot=screenshot, text="Will align", reply_to=ss_comment
+    )
+    user_attachment = FileAttachment.objects.create(user=owner, caption="Tool output")
+    WatchedReviewRequest.objects.create(user=owner, review_request=review_request)
+    WatchedGroup.objects.create(user=owner, group=group)
     status_update = StatusUpdate.objects.create(
         review_request=review_request, user=owner, service_id="ci", summary="CI"
+    )
+    filediff = make_diffset(review_request=review_request).files.get()
+    draft_filediff = make_diffset(review_request=review_request, revision=2, public=False)
+    draft_filediff = draft_filediff.files.get()
+    lines = {"filediff": filediff, "first_line": 1, "num_lines": 1}
+    dc_comment = DiffComment.objects.create(
+        review=review, text="Typo", issue_opened=True, issue_status="O", **lines
+    )
+    second_dc_comment = DiffComment.objects.create(review=review, text="Another", **lines)
+    dc_reply_comment = DiffComment.objects.create(
+        review=reply, text="Fixed", reply_to=dc_comment, **lines
+    )
+    draft_dc_comment = DiffComment.objects.create(review=draft_review, text="Draft typo", **lines)
+    draft_reply_dc_comment = DiffComment.objects.create(
+        review=draft_reply, text="Will fix", reply_to=dc_comment, **lines
     )
     api_token = api_token_create(user=owner, note="CI", policy={})
     app = Application.objects.create(
@@ -374,6 +655,27 @@ def build_world() -> dict[str, Any]:
         "draft_reply_id": draft_reply.pk,
         "draft_reply_comment_id": draft_reply_comment.pk,
         "status_update_id": status_update.pk,
+        "filediff_id": filediff.pk,
+        "draft_filediff_id": draft_filediff.pk,
+        "dc_comment_id": dc_comment.pk,
+        "second_dc_comment_id": second_dc_comment.pk,
+        "dc_reply_comment_id": dc_reply_comment.pk,
+        "draft_dc_comment_id": draft_dc_comment.pk,
+        "draft_reply_dc_comment_id": draft_reply_dc_comment.pk,
+        "file_attachment_id": attachment.pk,
+        "fa_comment_id": fa_comment.pk,
+        "second_fa_comment_id": second_fa_comment.pk,
+        "fa_reply_comment_id": fa_reply_comment.pk,
+        "draft_fa_comment_id": draft_fa_comment.pk,
+        "draft_reply_fa_comment_id": draft_reply_fa_comment.pk,
+        "user_file_attachment_id": user_attachment.pk,
+        "screenshot_id": screenshot.pk,
+        "ss_comment_id": ss_comment.pk,
+        "second_ss_comment_id": second_ss_comment.pk,
+        "ss_reply_comment_id": ss_reply_comment.pk,
+        "draft_ss_comment_id": draft_ss_comment.pk,
+        "draft_reply_ss_comment_id": draft_reply_ss_comment.pk,
+        "group_id": group.pk,
         "api_token_id": api_token.pk,
         "app_id": app.pk,
         "oauth_token_id": oauth_token.pk,
@@ -497,11 +799,14 @@ def test_cell(rid, method, identity, world):
         assert response["Location"]
     elif expected == 204:
         assert response.content == b""
+    elif rid in ("patched_file-item", "draft_patched_file-item"):
+        assert response["Content-Type"] == "text/plain"
     else:
         payload = assert_ok(response, expected)
         route = ROUTES_BY_ID[rid]
         resource = route.resource
-        if resource.name != "root":
+        # Only links (goldens 151, code-and-files 021-022).
+        if resource.name not in ("root", "watched", "validation", "diff_validation"):
             listing = route.mode == "list" and method == "GET"
             key = resource.list_result_key if listing else resource.item_result_key
             assert key in payload

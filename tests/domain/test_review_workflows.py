@@ -1,4 +1,4 @@
-"""reviews.review_services: draft reviews and replies, publishing, Ship It revocation and issue
+"""reviews.services.reviews: draft reviews and replies, publishing, Ship It revocation and issue
 status, and the review request counters they keep (spec: resources.md §1 counters, §4).
 
 After every workflow the stored counters must equal a recount from the published reviews.
@@ -15,7 +15,7 @@ from django.db.models.query import QuerySet
 
 from reviews.errors import PublishError, RevokeShipItError
 from reviews.models import GeneralComment, Review, ReviewRequest
-from reviews.review_services import (
+from reviews.services import (
     comment_set_issue_status,
     reply_get_or_create_draft,
     review_get_or_create_draft,

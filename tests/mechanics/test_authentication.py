@@ -152,3 +152,19 @@ class TestAnonymousReadSetting:
 
     def test_logged_in_reads_work(self, admin_client):
         assert_ok(admin_client.get("/api/users/"))
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/api/no-such-thing/"), ("delete", "/api/"), ("put", "/api/info/")],
+)
+def test_credentials_are_checked_before_the_url_or_method(admin, method, path):
+    """Wrong credentials are 104 wherever they are sent (and counted as a failed login), so
+    a client learns about its bad password at once, not after fixing the URL."""
+    client = Client()
+    response = getattr(client, method)(path, HTTP_AUTHORIZATION=basic_auth("admin", "wrong"))
+    assert_error(response, 401, 104)
+    assert "X-RateLimit-Limit" in response
+    # The right ones get the URL's own answer.
+    response = getattr(client, method)(path, HTTP_AUTHORIZATION=basic_auth("admin"))
+    assert response.status_code in (404, 405)

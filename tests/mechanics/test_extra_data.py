@@ -1,4 +1,4 @@
-"""rbapi.extra_data: private keys, merge patch, JSON patch, dotted keys, errors."""
+"""core.extra_data: private keys, merge patch, JSON patch, dotted keys, errors."""
 
 from __future__ import annotations
 
@@ -6,17 +6,19 @@ import json
 
 import pytest
 
-from rbapi.errors import WebAPIException
-from rbapi.extra_data import apply_extra_data_changes, public_extra_data
+from core.errors import InvalidFieldsError
+from core.extra_data import apply_extra_data_changes, public_extra_data
+from rbapi.domain_errors import to_webapi_error
 from reviews.models import Group
 
 from ..conftest import assert_error, assert_ok
 
 
-def fields_of(exc: WebAPIException) -> dict:
-    payload = exc.payload()
-    assert payload["err"]["code"] == 105
-    return payload["fields"]
+def fields_of(exc: InvalidFieldsError) -> dict:
+    """What the client sees: the exception handler makes it error 105 with these fields."""
+    error = to_webapi_error(exc, anonymous=False)
+    assert error is not None and error.payload()["err"]["code"] == 105
+    return error.payload()["fields"]
 
 
 def test_private_keys_are_hidden_at_any_depth():
@@ -49,12 +51,12 @@ def test_merge_patch_skips_private_keys_and_deletes_nulls():
 
 
 def test_merge_patch_errors():
-    with pytest.raises(WebAPIException) as info:
+    with pytest.raises(InvalidFieldsError) as info:
         apply_extra_data_changes({}, {"extra_data:json": "nope"})
     assert fields_of(info.value) == {
         "extra_data": ["Could not parse JSON data: Expecting value: line 1 column 1 (char 0)"]
     }
-    with pytest.raises(WebAPIException) as info:
+    with pytest.raises(InvalidFieldsError) as info:
         apply_extra_data_changes({}, {"extra_data:json": "[1]"})
     assert fields_of(info.value) == {
         "extra_data": ["extra_data:json cannot replace extra_data with a non-dictionary type"]
@@ -95,13 +97,13 @@ def test_json_patch_operations():
     ],
 )
 def test_json_patch_errors(patch, message):
-    with pytest.raises(WebAPIException) as info:
+    with pytest.raises(InvalidFieldsError) as info:
         apply_extra_data_changes({"a": 1, "__s": 1}, {"extra_data:json-patch": json.dumps(patch)})
     assert fields_of(info.value) == {"extra_data": [message]}
 
 
 def test_json_patch_bad_path_names_the_entry():
-    with pytest.raises(WebAPIException) as info:
+    with pytest.raises(InvalidFieldsError) as info:
         apply_extra_data_changes(
             {}, {"extra_data:json-patch": json.dumps([{"op": "remove", "path": "/nope"}])}
         )
@@ -163,6 +165,193 @@ def test_non_finite_numbers_stay_strings(value):
 )
 def test_hostile_json_is_105(raw):
     for field in ("extra_data:json", "extra_data:json-patch"):
-        with pytest.raises(WebAPIException) as info:
+        with pytest.raises(InvalidFieldsError) as info:
             apply_extra_data_changes({}, {field: raw})
-        assert info.value.error.code == 105
+        assert "extra_data" in fields_of(info.value)
+
+
+# --- private keys are never created, changed or removed (issue 10) ------------------------------
+STORED = {"a": 1, "__top": "t", "n": {"__deep": {"x": 1}, "v": 2}, "l": [{"__in_list": 1}]}
+
+
+def patch_error(current: dict, patch: list) -> str:
+    with pytest.raises(InvalidFieldsError) as info:
+        apply_extra_data_changes(current, {"extra_data:json-patch": json.dumps(patch)})
+    (message,) = fields_of(info.value)["extra_data"]
+    return message
+
+
+def write_error(path: str, entry: int = 0) -> str:
+    return f'Failed to patch JSON data: Cannot write to path "{path}" for patch entry {entry}'
+
+
+@pytest.mark.parametrize(
+    ("patch", "path"),
+    [
+        # Values carrying private keys, at any depth, in objects or lists.
+        ([{"op": "add", "path": "/m", "value": {"__x": 1}}], "/m/__x"),
+        ([{"op": "add", "path": "/m", "value": {"k": {"j": {"__x": 1}}}}], "/m/k/j/__x"),
+        ([{"op": "add", "path": "/m", "value": [{"__x": 1}]}], "/m/0/__x"),
+        ([{"op": "add", "path": "/n/w", "value": {"__x": 1}}], "/n/w/__x"),
+        ([{"op": "replace", "path": "/a", "value": {"__x": 1}}], "/a/__x"),
+        # A root replacement, with private keys of its own or without the stored ones.
+        ([{"op": "replace", "path": "", "value": {}}], "/__top"),
+        ([{"op": "add", "path": "", "value": {"__top": "t"}}], "/l/0/__in_list"),
+        (
+            [{"op": "replace", "path": "", "value": {**STORED, "__new": 1}}],
+            "/__new",
+        ),
+        # Private values changed through their parent (1 and true are different JSON).
+        (
+            [{"op": "replace", "path": "/n", "value": {"__deep": {"x": True}, "v": 2}}],
+            "/n/__deep",
+        ),
+        # Removing or replacing a parent takes private keys with it.
+        ([{"op": "remove", "path": "/n"}], "/n/__deep"),
+        ([{"op": "replace", "path": "/n", "value": 5}], "/n/__deep"),
+        ([{"op": "remove", "path": "/l/0"}], "/l/0/__in_list"),
+        # move and copy carry private keys to new places (or away from old ones).
+        ([{"op": "move", "from": "/n", "path": "/m"}], "/m/__deep"),
+        ([{"op": "copy", "from": "/n", "path": "/m"}], "/m/__deep"),
+        ([{"op": "copy", "from": "/l", "path": "/m"}], "/m/0/__in_list"),
+        # The second entry names itself.
+        (
+            [
+                {"op": "add", "path": "/ok", "value": 1},
+                {"op": "add", "path": "/m", "value": {"__x": 1}},
+            ],
+            None,
+        ),
+    ],
+)
+def test_json_patch_cannot_smuggle_private_keys(patch, path):
+    if path is None:
+        assert patch_error(STORED, patch) == write_error("/m/__x", 1)
+    else:
+        assert patch_error(STORED, patch) == write_error(path)
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        [{"op": "move", "from": "/__top", "path": "/t"}],
+        [{"op": "copy", "from": "/n/__deep", "path": "/t"}],
+    ],
+)
+def test_json_patch_cannot_read_private_paths(patch):
+    assert patch_error(STORED, patch).startswith(
+        f'Failed to patch JSON data: Cannot read from path "{patch[0]["from"]}"'
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["/__top", "/n/__deep", "/n/__deep/x", "/l/0/__in_list", "/__new"]
+)
+def test_json_patch_cannot_write_private_paths(path):
+    assert patch_error(STORED, [{"op": "add", "path": path, "value": 1}]) == write_error(path)
+
+
+def test_json_patch_test_cannot_probe_private_values():
+    # Against the public view: the private key is simply not there.
+    message = patch_error(STORED, [{"op": "test", "path": "/n", "value": STORED["n"]}])
+    assert message == 'Failed to patch JSON data: Test failed for path "/n" for patch entry 0'
+    assert (
+        apply_extra_data_changes(
+            STORED,
+            {
+                "extra_data:json-patch": json.dumps(
+                    [{"op": "test", "path": "/n", "value": {"v": 2}}]
+                )
+            },
+        )
+        == STORED
+    )
+
+
+def test_json_patch_may_edit_around_private_keys():
+    patch = [
+        {"op": "add", "path": "/n/w", "value": {"x": 1}},
+        {"op": "replace", "path": "/n/v", "value": 3},
+        {"op": "add", "path": "/l/0/y", "value": 4},
+        {"op": "remove", "path": "/a"},
+        {"op": "move", "from": "/n/w", "path": "/w"},
+        {"op": "add", "path": "/single_underscore", "value": {"_x": 1}},
+    ]
+    result = apply_extra_data_changes(STORED, {"extra_data:json-patch": json.dumps(patch)})
+    assert result == {
+        "__top": "t",
+        "n": {"__deep": {"x": 1}, "v": 3},
+        "l": [{"__in_list": 1, "y": 4}],
+        "w": {"x": 1},
+        "single_underscore": {"_x": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    ("patch", "path"),
+    [
+        ({"m": [{"__x": 1}]}, "/m/0/__x"),
+        ({"m": {"k": [{"j": {"__x": 1}}]}}, "/m/k/0/j/__x"),
+        ({"n": None}, "/n/__deep"),
+        ({"n": 5}, "/n/__deep"),
+        ({"n": [1]}, "/n/__deep"),
+        ({"l": []}, "/l/0/__in_list"),
+        ({"l": None}, "/l/0/__in_list"),
+    ],
+)
+def test_merge_patch_cannot_smuggle_or_drop_private_keys(patch, path):
+    with pytest.raises(InvalidFieldsError) as info:
+        apply_extra_data_changes(STORED, {"extra_data:json": json.dumps(patch)})
+    assert fields_of(info.value) == {
+        "extra_data": [f'Failed to patch JSON data: Cannot write to path "{path}"']
+    }
+
+
+def test_merge_patch_still_skips_private_keys_it_names():
+    patch = {"__top": None, "n": {"__deep": None, "v": 9}, "__new": 1, "m": {"__x": 1}}
+    result = apply_extra_data_changes(STORED, {"extra_data:json": json.dumps(patch)})
+    assert result == {**STORED, "n": {"__deep": {"x": 1}, "v": 9}, "m": {}}
+
+
+@pytest.mark.parametrize("value", ["", "5", "x"])
+def test_dotted_key_cannot_drop_private_keys_under_it(value):
+    with pytest.raises(InvalidFieldsError) as info:
+        apply_extra_data_changes(STORED, {"extra_data.n": value})
+    assert fields_of(info.value) == {"extra_data": ['Cannot write to path "/n/__deep"']}
+
+
+@pytest.mark.django_db
+class TestPrivateKeysThroughAResource:
+    """What a client sees: 105 with ``fields.extra_data``, and nothing stored."""
+
+    STORED = {"__p": 1, "n": {"__q": 2, "v": 3}, "a": 1}
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {
+                "extra_data:json-patch": json.dumps(
+                    [{"op": "add", "path": "/m", "value": {"__x": 1}}]
+                )
+            },
+            {"extra_data:json-patch": json.dumps([{"op": "replace", "path": "", "value": {}}])},
+            {"extra_data:json-patch": json.dumps([{"op": "move", "from": "/n", "path": "/m"}])},
+            {"extra_data:json": json.dumps({"m": [{"__x": 1}]})},
+            {"extra_data:json": json.dumps({"n": None})},
+            {"extra_data.n": ""},
+        ],
+    )
+    def test_refused_and_nothing_stored(self, admin_client, body):
+        from urllib.parse import urlencode
+
+        Group.objects.create(name="devs", display_name="Devs", extra_data=self.STORED)
+        response = admin_client.put(
+            "/api/groups/devs/",
+            urlencode({"display_name": "Changed", **body}),
+            content_type="application/x-www-form-urlencoded",
+        )
+        error = assert_error(response, 400, 105)
+        assert list(error["fields"]) == ["extra_data"]
+        assert "Cannot write to path" in error["fields"]["extra_data"][0]
+        group = Group.objects.get(name="devs")
+        assert (group.display_name, group.extra_data) == ("Devs", self.STORED)

@@ -77,3 +77,30 @@ class TestXML:
     def test_integer_keys_and_escaping(self):
         body = RBXMLRenderer().render({"m": {3: "a<b"}}, None, context()).decode()
         assert '<int value="3">a&lt;b</int>' in body
+
+
+class TestWellFormedXML:
+    """Issue 10: whatever is stored, the XML form parses, and no key can inject elements."""
+
+    def parse(self, data):
+        import xml.etree.ElementTree as ET
+
+        return ET.fromstring(RBXMLRenderer().render(data, None, context()))
+
+    def test_keys_that_are_not_xml_names_become_item_elements(self):
+        keys = ["a><b", "1x", "x y", "a:b", "", "é", 'q"&<']
+        root = self.parse({"extra_data": {key: f"v{i}" for i, key in enumerate(keys)}})
+        items = root.find("extra_data")
+        assert [(item.tag, item.get("key"), item.text) for item in items] == [
+            ("item", key, f"v{i}") for i, key in enumerate(keys)
+        ]
+        assert root.find(".//b") is None
+
+    def test_ordinary_keys_are_unchanged(self):
+        body = RBXMLRenderer().render({"a_b": {"x-y.z": 1, "Z9": 2}}, None, context()).decode()
+        assert "<a_b>" in body and "<x-y.z>1</x-y.z>" in body and "<Z9>2</Z9>" in body
+
+    def test_characters_xml_cannot_hold_are_replaced(self):
+        root = self.parse({"s": "a\x00b\x07c\ud800d\ufffee\tf\ng", "k": {"bad\x01key": "v"}})
+        assert root.find("s").text == "a\ufffdb\ufffdc\ufffdd\ufffde\tf\ng"
+        assert root.find("k/item").get("key") == "bad\ufffdkey"

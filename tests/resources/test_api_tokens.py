@@ -519,7 +519,7 @@ def test_policy_ids_cannot_be_dodged_with_leading_zeros(owner, spelling):
 
 
 def test_expand_obeys_the_policy(owner, other):
-    from reviews.review_services import review_get_or_create_draft, review_publish
+    from reviews.services import review_get_or_create_draft, review_publish
 
     review_request = make_review_request(submitter=owner, publish=True, people=[owner])
     review, _ = review_get_or_create_draft(review_request=review_request, user=other)

@@ -56,6 +56,9 @@ class TestGet:
             "last_updated": body["draft"]["last_updated"],
             "links": {
                 "delete": {"href": href, "method": "DELETE"},
+                "draft_diffs": {"href": f"{href}diffs/", "method": "GET"},
+                "draft_file_attachments": {"href": f"{href}file-attachments/", "method": "GET"},
+                "draft_screenshots": {"href": f"{href}screenshots/", "method": "GET"},
                 "review_request": {
                     "href": f"{BASE}/api/review-requests/{fresh.pk}/",
                     "method": "GET",

@@ -25,13 +25,14 @@ import pytest
 from django.test import Client
 
 from reviews.models import GeneralComment, Group, Repository, Review, ReviewRequest
-from reviews.review_services import (
-    comment_save,
+from reviews.services import (
     reply_get_or_create_draft,
     review_get_or_create_draft,
     review_publish,
+    review_request_close,
+    review_request_create,
+    review_request_publish,
 )
-from reviews.services import review_request_close, review_request_create, review_request_publish
 from status_updates.models import StatusUpdate
 from status_updates.services import status_update_create
 from webapi.services import api_token_create
@@ -104,9 +105,7 @@ def world(owner, other, admin):
     review, _ = review_get_or_create_draft(review_request=control, user=insider)
     review.body_top, review.ship_it = "Looks good", True
     review.save()
-    comment_save(
-        comment=GeneralComment(review=review, text="Nit", issue_opened=True, issue_status="O")
-    )
+    GeneralComment.objects.create(review=review, text="Nit", issue_opened=True, issue_status="O")
     review_publish(review=review)
     return SimpleNamespace(
         doc=owner,
@@ -153,18 +152,16 @@ def build_private(w: SimpleNamespace, kind: str) -> SimpleNamespace:
     review, _ = review_get_or_create_draft(review_request=rr, user=reviewer)
     review.body_top, review.ship_it = f"{MARK} review", publish
     review.save()
-    comment = comment_save(
-        comment=GeneralComment(
-            review=review, text=f"{MARK} issue", issue_opened=True, issue_status="O"
-        )
+    comment = GeneralComment.objects.create(
+        review=review, text=f"{MARK} issue", issue_opened=True, issue_status="O"
     )
     if publish:
         review_publish(review=review)
     reply, _ = reply_get_or_create_draft(review=review, user=w.doc)
     reply.body_top, reply.body_top_reply_to = f"{MARK} reply", review
     reply.save()
-    reply_comment = comment_save(
-        comment=GeneralComment(review=reply, text=f"{MARK} reply comment", reply_to=comment)
+    reply_comment = GeneralComment.objects.create(
+        review=reply, text=f"{MARK} reply comment", reply_to=comment
     )
     if publish:
         review_publish(review=reply)

@@ -7,8 +7,11 @@ from __future__ import annotations
 import pytest
 
 from reviews.models import Group, Repository, ReviewRequest
-from reviews.review_services import review_get_or_create_draft
-from reviews.services import draft_get_or_create, review_request_publish
+from reviews.services import (
+    draft_get_or_create,
+    review_get_or_create_draft,
+    review_request_publish,
+)
 from status_updates.models import StatusUpdate
 
 from ..conftest import assert_error, assert_ok, make_user

@@ -185,9 +185,12 @@ def golden_links(review_request) -> dict:
     links = {
         "changes": {"href": f"{item}changes/", "method": "GET"},
         "delete": {"href": item, "method": "DELETE"},
+        "diffs": {"href": f"{item}diffs/", "method": "GET"},
         "draft": {"href": f"{item}draft/", "method": "GET"},
+        "file_attachments": {"href": f"{item}file-attachments/", "method": "GET"},
         "last_update": {"href": f"{item}last-update/", "method": "GET"},
         "reviews": {"href": f"{item}reviews/", "method": "GET"},
+        "screenshots": {"href": f"{item}screenshots/", "method": "GET"},
         "self": {"href": item, "method": "GET"},
         "status_updates": {"href": f"{item}status-updates/", "method": "GET"},
         "submitter": user_link(review_request.submitter.username),

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from reviews.models import GeneralComment, Review, ReviewRequest
-from reviews.review_services import (
+from reviews.services import (
     comment_set_issue_status,
     reply_get_or_create_draft,
     review_get_or_create_draft,

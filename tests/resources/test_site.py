@@ -12,8 +12,15 @@ BASE = "http://testserver"
 
 CAPABILITIES = {
     "authentication": {"client_web_login": False},
+    "diffs": {
+        "base_commit_ids": True,
+        "max_diff_size": 2097152,
+        "moved_files": True,
+        "validation": {"base_commit_ids": True},
+    },
     "extra_data": {"json_patching": True},
     "review_requests": {"commit_ids": True, "trivial_publish": True},
+    "scmtools": {"git": {"empty_files": True, "symlinks": True}, "supported_tools": ["git"]},
     "text": {"can_include_raw_values": True, "markdown": True, "per_field_text_types": True},
 }
 PRODUCT = {"is_release": True, "name": "Review Board", "package_version": "8.1", "version": "8.1"}
@@ -45,6 +52,23 @@ REVIEW_BOARD_TEMPLATES = {
     "repositories": "/api/repositories/",
     "repository": "/api/repositories/{repository_id}/",
     "repository_info": "/api/repositories/{repository_id}/info/",
+    "diff": "/api/review-requests/{review_request_id}/diffs/{diff_revision}/",
+    "diffs": "/api/review-requests/{review_request_id}/diffs/",
+    "file": "/api/review-requests/{review_request_id}/diffs/{diff_revision}/files/{filediff_id}/",
+    "file_diff": "/api/review-requests/{review_request_id}/diffs/{diff_revision}/files/{filediff_id}/",
+    "files": "/api/review-requests/{review_request_id}/diffs/{diff_revision}/files/",
+    "file_diffs": "/api/review-requests/{review_request_id}/diffs/{diff_revision}/files/",
+    "file_diff_comments": "/api/review-requests/{review_request_id}/diffs/{diff_revision}/files/{filediff_id}/diff-comments/",
+    "validation": "/api/validation/",
+    "diff_validation": "/api/validation/diffs/",
+    "branches": "/api/repositories/{repository_id}/branches/",
+    "repository_branches": "/api/repositories/{repository_id}/branches/",
+    "commits": "/api/repositories/{repository_id}/commits/",
+    "repository_commits": "/api/repositories/{repository_id}/commits/",
+    "repository_user": "/api/repositories/{repository_id}/users/{username}/",
+    "repository_users": "/api/repositories/{repository_id}/users/",
+    "repository_group": "/api/repositories/{repository_id}/groups/{group_name}/",
+    "repository_groups": "/api/repositories/{repository_id}/groups/",
     "review": "/api/review-requests/{review_request_id}/reviews/{review_id}/",
     "review_diff_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/diff-comments/{comment_id}/",
     "review_diff_comments": "/api/review-requests/{review_request_id}/reviews/{review_id}/diff-comments/",
@@ -87,6 +111,27 @@ REVIEW_BOARD_TEMPLATES = {
     "oauth_apps": "/api/oauth-apps/",
     "oauth_token": "/api/oauth-tokens/{oauth_token_id}/",
     "oauth_tokens": "/api/oauth-tokens/",
+    # File attachments and screenshots (code-and-files.md §0).
+    "file_attachment": "/api/review-requests/{review_request_id}/file-attachments/{file_attachment_id}/",
+    "file_attachments": "/api/review-requests/{review_request_id}/file-attachments/",
+    "review_request_file_attachment": "/api/review-requests/{review_request_id}/file-attachments/{file_attachment_id}/",
+    "review_request_file_attachment_comments": "/api/review-requests/{review_request_id}/file-attachments/{file_attachment_id}/file-attachment-comments/",
+    "review_request_file_attachments": "/api/review-requests/{review_request_id}/file-attachments/",
+    "screenshot": "/api/review-requests/{review_request_id}/screenshots/{screenshot_id}/",
+    "screenshot_comments": "/api/review-requests/{review_request_id}/screenshots/{screenshot_id}/screenshot-comments/",
+    "screenshots": "/api/review-requests/{review_request_id}/screenshots/",
+    "user_file_attachment": "/api/users/{username}/user-file-attachments/{file_attachment_id}/",
+    "user_file_attachments": "/api/users/{username}/user-file-attachments/",
+    # A user's child lists (code-and-files.md §0).
+    "archived_review_request": "/api/users/{username}/archived-review-requests/{review_request_id}/",
+    "archived_review_requests": "/api/users/{username}/archived-review-requests/",
+    "muted_review_request": "/api/users/{username}/muted-review-requests/{review_request_id}/",
+    "muted_review_requests": "/api/users/{username}/muted-review-requests/",
+    "watched": "/api/users/{username}/watched/",
+    "watched_review_group": "/api/users/{username}/watched/review-groups/{watched_obj_id}/",
+    "watched_review_groups": "/api/users/{username}/watched/review-groups/",
+    "watched_review_request": "/api/users/{username}/watched/review-requests/{watched_obj_id}/",
+    "watched_review_requests": "/api/users/{username}/watched/review-requests/",
 }
 
 
@@ -103,6 +148,7 @@ def test_root(anon_client):
             name: {"href": f"{BASE}/api/{path}", "method": "GET"}
             for name, path in [
                 ("self", ""),
+                ("all_diff_comments", "diff-comments/"),
                 ("groups", "groups/"),
                 ("info", "info/"),
                 ("oauth_apps", "oauth-apps/"),
@@ -111,6 +157,7 @@ def test_root(anon_client):
                 ("review_requests", "review-requests/"),
                 ("session", "session/"),
                 ("users", "users/"),
+                ("validation", "validation/"),
             ]
         },
     }

@@ -22,10 +22,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from changes.models import ChangeDescription
+from core.errors import InvalidFieldsError
 from reviews.models import Group
-from reviews.review_services import review_get_or_create_draft, review_publish
+from reviews.services import review_get_or_create_draft, review_publish
 from status_updates.models import StatusUpdate
-from status_updates.services import status_update_request_run
+from status_updates.services import (
+    status_update_create,
+    status_update_delete,
+    status_update_request_run,
+    status_update_update,
+)
 
 from ..conftest import assert_error, assert_ok, basic_auth, logged_in_client, make_user, rsp
 from ..factories import make_review_request, update_and_publish
@@ -1459,3 +1465,121 @@ class TestDraftReviewsStayPrivate:
         assert body["review"] is None
         author = assert_item(other_client.get(item_url(linked) + "?expand=review"))
         assert author["review"]["id"] == draft_review.pk
+
+
+# --- one service per write, locks in the documented order -----------------------------------
+
+
+def for_update_tables(queries: list[dict]) -> list[str]:
+    """The tables of the ``SELECT ... FOR UPDATE`` statements, in the order they ran."""
+    tables = []
+    for query in queries:
+        sql = query["sql"]
+        if "FOR UPDATE" in sql:
+            table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
+            tables.append(table)
+    return tables
+
+
+class TestWriteServices:
+    def test_run_is_decided_on_the_locked_row(self, rr, bot, run_requests):
+        """A view's copy says not-yet-run, but a PUT stored done-success meanwhile: the
+        service re-reads under its lock and refuses the run, storing nothing."""
+        update = make_su(rr, bot, state="R")
+        stale = stored(update)
+        StatusUpdate.objects.filter(pk=update.pk).update(state="S")
+        before = snapshot()
+        with pytest.raises(InvalidFieldsError) as info:
+            status_update_update(
+                status_update=stale,
+                user=bot,
+                values={"description": "again"},
+                request_run=True,
+            )
+        assert info.value.fields == {"state": ["This status update cannot be run"]}
+        assert snapshot() == before
+        assert run_requests == []
+
+    def test_update_applies_extra_data_to_the_locked_row(self, rr, bot):
+        update = make_su(rr, bot, extra_data={"kept": 1})
+        stale = stored(update)
+        StatusUpdate.objects.filter(pk=update.pk).update(extra_data={"kept": 1, "other": 2})
+        result = status_update_update(
+            status_update=stale, user=bot, values={}, extra_data_fields={"extra_data.new": "3"}
+        )
+        assert result.extra_data == {"kept": 1, "other": 2, "new": 3}
+        assert stored(update).extra_data == {"kept": 1, "other": 2, "new": 3}
+
+    def test_services_return_the_stored_object(self, rr, bot):
+        created = status_update_create(
+            review_request=rr,
+            user=bot,
+            values={"service_id": "ci", "summary": "Build", "state": "R"},
+            extra_data_fields={"extra_data:json": '{"a": {"b": 1}}'},
+        )
+        assert created.pk and stored(created).extra_data == {"a": {"b": 1}}
+        updated = status_update_update(status_update=created, user=bot, values={"state": "S"})
+        assert updated.state == stored(created).state == "S"
+        status_update_delete(status_update=updated)
+        assert not StatusUpdate.objects.filter(pk=created.pk).exists()
+
+    def test_lock_order_review_request_then_status_update(self, rr, bot):
+        """Every write locks the review request row, then the status update row."""
+        if connection.vendor != "postgresql":
+            pytest.skip("SQLite has no SELECT ... FOR UPDATE; run with DATABASE_URL=postgres")
+        update = make_su(rr, bot, state="R")
+        rr_table = type(rr)._meta.db_table
+        su_table = StatusUpdate._meta.db_table
+        with CaptureQueriesContext(connection) as create_queries:
+            status_update_create(review_request=rr, user=bot, values={"service_id": "a"})
+        with CaptureQueriesContext(connection) as update_queries:
+            status_update_update(status_update=update, user=bot, values={}, request_run=True)
+        with CaptureQueriesContext(connection) as delete_queries:
+            status_update_delete(status_update=update)
+        assert for_update_tables(create_queries.captured_queries) == [rr_table]
+        assert for_update_tables(update_queries.captured_queries) == [rr_table, su_table]
+        assert for_update_tables(delete_queries.captured_queries) == [rr_table, su_table]
+
+    def test_delete_through_the_api_uses_the_service(self, rr, su, bot_client):
+        response = bot_client.delete(item_url(su))
+        assert response.status_code == 204
+        assert not StatusUpdate.objects.filter(pk=su.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+class TestRequestRunRace:
+    ROUNDS = 10
+
+    def test_request_run_racing_a_put_is_decided_once(self, rr, bot):
+        """``state=request-run`` on a not-yet-run update, racing a PUT that finishes it: the
+        run is either granted before the PUT (signal sent while the stored state was
+        not-yet-run) or refused after it (105, no signal); never granted on a stale read."""
+        skip_on_sqlite()
+        seen: list[str] = []
+
+        def receiver(sender, status_update, **kwargs):
+            # The state the service decided on, read back from the database.
+            seen.append(StatusUpdate.objects.get(pk=status_update.pk).state)
+
+        status_update_request_run.connect(receiver, weak=False)
+        try:
+            outcomes: list[int] = []
+            for _ in range(self.ROUNDS):
+                seen.clear()
+                update = make_su(rr, bot, state="R")
+                url = item_url(update)
+                runner, finisher = logged_in_client(bot), logged_in_client(bot)
+                run, finish = run_concurrently(
+                    [
+                        lambda c=runner, u=url: put(c, u, {"state": "request-run"}).status_code,
+                        lambda c=finisher, u=url: put(c, u, {"state": "done-success"}).status_code,
+                    ]
+                )
+                assert finish == 200
+                assert run in (200, 400)
+                assert seen == (["R"] if run == 200 else [])
+                assert stored(update).state == "S"
+                outcomes.append(run)
+        finally:
+            status_update_request_run.disconnect(receiver)
+        print(f"request-run vs PUT: {outcomes.count(200)} granted, {outcomes.count(400)} refused")

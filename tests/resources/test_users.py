@@ -32,8 +32,21 @@ def golden_user(user, *, private: bool = False) -> dict:
         "is_active": True,
         "links": {
             "api_tokens": {"href": f"{BASE}/api/users/{name}/api-tokens/", "method": "GET"},
+            "archived_review_requests": {
+                "href": f"{BASE}/api/users/{name}/archived-review-requests/",
+                "method": "GET",
+            },
+            "muted_review_requests": {
+                "href": f"{BASE}/api/users/{name}/muted-review-requests/",
+                "method": "GET",
+            },
             "self": {"href": f"{BASE}/api/users/{name}/", "method": "GET"},
             "update": {"href": f"{BASE}/api/users/{name}/", "method": "PUT"},
+            "user_file_attachments": {
+                "href": f"{BASE}/api/users/{name}/user-file-attachments/",
+                "method": "GET",
+            },
+            "watched": {"href": f"{BASE}/api/users/{name}/watched/", "method": "GET"},
         },
         "url": f"/users/{name}/",
         "username": name,

@@ -10,11 +10,22 @@ forms, applied in this order (spec: mechanics.md §8):
    an empty value deletes the key; a private key is skipped silently.
 
 Every failure is error 105 with the message under ``fields.extra_data``; nothing is stored.
+
+Private keys are never created, changed or removed through any form (issue 10): a key is private
+when it starts with ``__``, at any depth, in objects nested in objects or in lists (mechanics.md
+§8). Besides the per-form rules above, each form's result is compared with its input: the
+private entries (path -> value) must be exactly the same, or the request is refused. That
+catches what the forms' own key checks cannot see: a value carrying private keys
+(``{"op": "add", "path": "/n", "value": {"__x": 1}}``, a list in a merge patch), a root
+``replace`` or a deleted or replaced parent that would drop private keys, a ``move``/``copy``
+that carries them elsewhere. A JSON Patch ``test`` compares against the public view, so it
+cannot probe private values either.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -22,8 +33,8 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from rbapi.errors import form_error
-from rbapi.parsers import loads_strict
+from core.errors import InvalidFieldsError
+from core.jsontext import loads_strict
 
 JSON_FIELD = "extra_data:json"
 JSON_PATCH_FIELD = "extra_data:json-patch"
@@ -50,7 +61,7 @@ def has_extra_data_changes(data: Mapping[str, Any]) -> bool:
 
 
 def _error(msg: str) -> Exception:
-    return form_error({"extra_data": [msg]})
+    return InvalidFieldsError({"extra_data": [msg]})
 
 
 def _merge_patch(target: Any, patch: Any) -> Any:
@@ -83,6 +94,37 @@ def _typed_value(value: str) -> Any:
         return value
     # "nan" and "inf" stay strings: JSON (and so the database) has no such numbers.
     return number if math.isfinite(number) else value
+
+
+def private_entries(data: Any, path: tuple = ()) -> dict[tuple, Any]:
+    """Every private key of ``data`` at any depth, by its path (a private key's own contents
+    are part of its value)."""
+    found: dict[tuple, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if is_private_key(key):
+                found[(*path, key)] = value
+            else:
+                found.update(private_entries(value, (*path, key)))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found.update(private_entries(item, (*path, index)))
+    return found
+
+
+def _canonical(value: Any) -> str:
+    # Exact comparison: ``1 == True`` in Python, but not in JSON.
+    return json.dumps(value, sort_keys=True)
+
+
+def changed_private_path(before: Any, after: Any) -> str | None:
+    """The JSON pointer of the first private key that ``after`` adds, removes or changes
+    relative to ``before``, or None when they hold the same private entries."""
+    old, new = private_entries(before), private_entries(after)
+    for path in sorted(old.keys() | new.keys(), key=lambda parts: [str(p) for p in parts]):
+        if path not in old or path not in new or _canonical(old[path]) != _canonical(new[path]):
+            return jsonpointer.JsonPointer.from_parts([str(part) for part in path]).path
+    return None
 
 
 def _path_is_private(path: str) -> bool:
@@ -120,6 +162,11 @@ def _apply_json_patch(current: dict, raw: str) -> dict:
                 f"{index}"
             )
         try:
+            if operation["op"] == "test":
+                # Against the public view: a test must not reveal private values.
+                jsonpatch.JsonPatch([operation]).apply(public_extra_data(result))
+                continue
+            before = result
             result = jsonpatch.JsonPatch([operation]).apply(result)
         except jsonpatch.JsonPatchTestFailed:
             raise _error(
@@ -133,6 +180,12 @@ def _apply_json_patch(current: dict, raw: str) -> dict:
             raise _error(
                 "Failed to patch JSON data: extra_data cannot be replaced with a "
                 "non-dictionary type"
+            )
+        private = changed_private_path(before, result)
+        if private is not None:
+            raise _error(
+                f'Failed to patch JSON data: Cannot write to path "{private}" for patch entry '
+                f"{index}"
             )
     return result
 
@@ -151,9 +204,15 @@ def apply_extra_data_changes(current: dict | None, data: Mapping[str, Any]) -> d
         merged = _merge_patch(result, patch)
         if not isinstance(merged, dict):
             raise _error("extra_data:json cannot replace extra_data with a non-dictionary type")
+        private = changed_private_path(result, merged)
+        if private is not None:
+            # Private keys named in the patch were skipped; this one came in a value (a list)
+            # or would go with a deleted or replaced parent.
+            raise _error(f'Failed to patch JSON data: Cannot write to path "{private}"')
         result = merged
     if JSON_PATCH_FIELD in data:
         result = _apply_json_patch(result, data[JSON_PATCH_FIELD])
+    before = copy.deepcopy(result)
     for field, value in data.items():
         if not field.startswith(KEY_PREFIX):
             continue
@@ -164,4 +223,8 @@ def apply_extra_data_changes(current: dict | None, data: Mapping[str, Any]) -> d
             result.pop(key, None)
         else:
             result[key] = _typed_value(value)
+    private = changed_private_path(before, result)
+    if private is not None:
+        # Deleting or overwriting a key would take the private keys under it along.
+        raise _error(f'Cannot write to path "{private}"')
     return result

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AttachmentsConfig(AppConfig):
+    name = "attachments"
+    verbose_name = "File attachments"
+    default_auto_field = "django.db.models.BigAutoField"
