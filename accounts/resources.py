@@ -16,6 +16,7 @@ request list's ``to-users`` filters; a review request the viewer may not see nev
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -81,7 +82,7 @@ class WatchedResource(WebAPIResource):
         return Response({"links": links})
 
 
-class _WatchedListResource(WebAPIResource):
+class _WatchedListResource(WebAPIResource, ABC):
     """What the two watched lists share; ``target`` names the resource of the objects."""
 
     target = ""
@@ -93,19 +94,21 @@ class _WatchedListResource(WebAPIResource):
     list_methods = ("GET", "POST")
     item_methods = ("GET", "DELETE")
 
+    @abstractmethod
     def watched_queryset(self, request: Request, user: AbstractBaseUser) -> QuerySet:
         """What ``user`` starred, among what the viewer may see."""
-        raise NotImplementedError
 
+    @abstractmethod
     def find_target(self, request: Request, object_id: str) -> Any:
         """The object a POST names (404 when none the caller may see)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def add(self, *, user: AbstractBaseUser, obj: Any) -> None:
-        raise NotImplementedError
+        """Star ``obj`` for ``user`` (one service call)."""
 
+    @abstractmethod
     def remove(self, *, user: AbstractBaseUser, obj: Any) -> None:
-        raise NotImplementedError
+        """Unstar ``obj`` for ``user`` (one service call)."""
 
     # --- reads ---------------------------------------------------------------------------------
     def get_list(self, request: Request, **kwargs: Any) -> Response:
