@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from attachments.models import FileAttachment, FileAttachmentComment
 from rbapi.errors import form_error
@@ -24,7 +23,6 @@ from rbapi.parsers import as_id
 from rbapi.resources import WebAPIResource
 from reviews.models import Review
 from reviews.resources.comments import BaseGeneralCommentResource
-from reviews.services import comment_create
 
 NOT_AN_ATTACHMENT = "This is not a valid file attachment ID"
 NOT_A_COMMENT = "This is not a valid file attachment comment ID"
@@ -81,40 +79,12 @@ class BaseFileAttachmentCommentResource(
     list_result_key = "file_attachment_comments"
     list_select_related = SELECT_RELATED
     not_a_comment = NOT_A_COMMENT
+    location_on_create = False
 
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
         return FileAttachmentComment.objects.filter(review=parent).select_related(*SELECT_RELATED)
-
-    def create(self, request: Request, *, parent: Review, url_kwargs: dict[str, Any]) -> Response:
-        if not parent.is_mutable_by(request.user):
-            raise self.no_access_error(request)
-        reply_to_id = self.reply_to_id(request.data)
-        existing = (
-            FileAttachmentComment.objects.filter(review=parent, reply_to_id=reply_to_id).first()
-            if reply_to_id is not None
-            else None
-        )
-        base = existing or FileAttachmentComment(review=parent)
-        changes = self.changes(request, base)
-        if reply_to_id is None:
-            changes.values.update(self.anchors(request, parent))
-        comment, existed = comment_create(
-            review=parent,
-            user=request.user,
-            changes=changes,
-            reply_to_id=reply_to_id,
-            model=FileAttachmentComment,
-            not_a_comment=NOT_A_COMMENT,
-        )
-        return self.item_response(
-            request,
-            self.reload(comment),
-            url_kwargs,
-            status=303 if existed else 201,
-            location=existed,
-        )
 
     def anchors(self, request: Request, review: Review) -> dict[str, Any]:
         """The attachment commented on and the one it is compared with, checked together
@@ -147,10 +117,6 @@ class BaseFileAttachmentCommentResource(
         if problems:
             raise form_error(problems)
         return values
-
-    @staticmethod
-    def reload(comment: FileAttachmentComment) -> FileAttachmentComment:
-        return FileAttachmentComment.objects.select_related(*SELECT_RELATED).get(pk=comment.pk)
 
 
 class ReviewFileAttachmentCommentResource(BaseFileAttachmentCommentResource):

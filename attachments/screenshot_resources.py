@@ -38,7 +38,6 @@ from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
 from reviews.models import Review, ReviewRequest
 from reviews.resources.comments import BaseGeneralCommentResource
-from reviews.services import comment_create
 
 NOT_A_SCREENSHOT = "This is not a valid screenshot ID"
 NOT_A_COMMENT = "This is not a valid screenshot comment ID"
@@ -222,6 +221,8 @@ class RegionInput(RBSerializer):
 
 class BaseScreenshotCommentResource(ScreenshotCommentFieldsMixin, BaseGeneralCommentResource):
     model = ScreenshotComment
+    not_a_comment = NOT_A_COMMENT
+    location_on_create = False
     uri_name = "screenshot-comments"
     link_key = "screenshot_comments"
     item_result_key = "screenshot_comment"
@@ -232,31 +233,6 @@ class BaseScreenshotCommentResource(ScreenshotCommentFieldsMixin, BaseGeneralCom
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
         return ScreenshotComment.objects.filter(review=parent).select_related(*SELECT_RELATED)
-
-    def create(self, request: Request, *, parent: Review, url_kwargs: dict[str, Any]) -> Response:
-        if not parent.is_mutable_by(request.user):
-            raise self.no_access_error(request)
-        reply_to_id = self.reply_to_id(request.data)
-        existing = (
-            ScreenshotComment.objects.filter(review=parent, reply_to_id=reply_to_id).first()
-            if reply_to_id is not None
-            else None
-        )
-        changes = self.changes(request, existing or ScreenshotComment(review=parent))
-        if reply_to_id is None:
-            changes.values.update(self.anchors(request, parent))
-        comment, existed = comment_create(
-            review=parent,
-            user=request.user,
-            changes=changes,
-            reply_to_id=reply_to_id,
-            model=ScreenshotComment,
-            not_a_comment=NOT_A_COMMENT,
-        )
-        comment = ScreenshotComment.objects.select_related(*SELECT_RELATED).get(pk=comment.pk)
-        return self.item_response(
-            request, comment, url_kwargs, status=303 if existed else 201, location=existed
-        )
 
     def anchors(self, request: Request, review: Review) -> dict[str, Any]:
         """The published screenshot and the region, with ``text``: one 105 for all."""

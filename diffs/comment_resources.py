@@ -27,7 +27,6 @@ from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
 from reviews.models import Review, ReviewRequest
 from reviews.resources.comments import BaseGeneralCommentResource
-from reviews.services import comment_create
 
 NOT_A_FILEDIFF = "This is not a valid filediff ID."
 NOT_AN_INTERFILEDIFF = "This is not a valid interfilediff ID."
@@ -65,6 +64,7 @@ class BaseDiffCommentResource(BaseGeneralCommentResource):
     list_result_key = "diff_comments"
     list_select_related = SELECT_RELATED
     not_a_comment = NOT_A_COMMENT
+    location_on_create = False
 
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False
@@ -81,35 +81,6 @@ class BaseDiffCommentResource(BaseGeneralCommentResource):
                 revision = as_id(params["interdiff-revision"].strip())
                 queryset = queryset.filter(interfilediff__diffset__revision=revision or 0)
         return queryset
-
-    def create(self, request: Request, *, parent: Review, url_kwargs: dict[str, Any]) -> Response:
-        if not parent.is_mutable_by(request.user):
-            raise self.no_access_error(request)
-        reply_to_id = self.reply_to_id(request.data)
-        existing = (
-            DiffComment.objects.filter(review=parent, reply_to_id=reply_to_id).first()
-            if reply_to_id is not None
-            else None
-        )
-        base = existing or DiffComment(review=parent)
-        changes = self.changes(request, base)
-        if reply_to_id is None:
-            changes.values.update(self.anchors(request, parent))
-        comment, existed = comment_create(
-            review=parent,
-            user=request.user,
-            changes=changes,
-            reply_to_id=reply_to_id,
-            model=DiffComment,
-            not_a_comment=NOT_A_COMMENT,
-        )
-        return self.item_response(
-            request,
-            self.reload(comment),
-            url_kwargs,
-            status=303 if existed else 201,
-            location=existed,
-        )
 
     def anchors(self, request: Request, review: Review) -> dict[str, Any]:
         """The file diff and lines commented on, checked together with ``text`` so one 105
@@ -144,10 +115,6 @@ class BaseDiffCommentResource(BaseGeneralCommentResource):
         if problems:
             raise form_error(dict(sorted(problems.items())))
         return values
-
-    @staticmethod
-    def reload(comment: DiffComment) -> DiffComment:
-        return DiffComment.objects.select_related(*SELECT_RELATED).get(pk=comment.pk)
 
 
 class ReviewDiffCommentResource(BaseDiffCommentResource):

@@ -14,7 +14,7 @@ reuse these rules).
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from rest_framework.request import Request
@@ -95,24 +95,49 @@ class BaseGeneralCommentResource(WebAPIResource):
     # Replies' comments answer other comments and carry no issues of their own.
     allows_issues = True
 
+    # The message for a ``reply_to_id`` that names no comment of this kind.
+    not_a_comment: ClassVar[str] = NOT_A_COMMENT
+    # General comments name their URL in ``Location`` on every POST (Review Board); the other
+    # kinds only on a 303, and answer with the comment read again with its related rows.
+    location_on_create: ClassVar[bool] = True
+
     def create(self, request: Request, *, parent: Review, url_kwargs: dict[str, Any]) -> Response:
+        """The one POST of every comment kind: a new comment (201), or for a reply the one
+        that already answers ``reply_to_id`` (303); ``anchors`` adds what a kind is about."""
         if not parent.is_mutable_by(request.user):
             raise self.no_access_error(request)
+        model = self.model
         reply_to_id = self.reply_to_id(request.data)
         existing = (
-            GeneralComment.objects.filter(review=parent, reply_to_id=reply_to_id).first()
+            model.objects.filter(review=parent, reply_to_id=reply_to_id).first()
             if reply_to_id is not None
             else None
         )
+        changes = self.changes(request, existing or model(review=parent))
+        if reply_to_id is None:
+            changes.values.update(self.anchors(request, parent))
         comment, existed = comment_create(
             review=parent,
             user=request.user,
-            changes=self.changes(request, existing or GeneralComment(review=parent)),
+            changes=changes,
             reply_to_id=reply_to_id,
+            model=model,
+            not_a_comment=self.not_a_comment,
         )
+        if not self.location_on_create:
+            comment = model.objects.select_related(*self.list_select_related).get(pk=comment.pk)
         return self.item_response(
-            request, comment, url_kwargs, status=303 if existed else 201, location=True
+            request,
+            comment,
+            url_kwargs,
+            status=303 if existed else 201,
+            location=self.location_on_create or existed,
         )
+
+    def anchors(self, request: Request, review: Review) -> dict[str, Any]:
+        """What a new comment of this kind is anchored to (a file diff, an attachment, a
+        screenshot region), validated; general comments have none."""
+        return {}
 
     def reply_to_id(self, data: Any) -> int | None:
         """The comment a reply's comment answers (replies only)."""
