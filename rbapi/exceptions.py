@@ -42,7 +42,9 @@ _FIELD_MESSAGES = {
 }
 
 
-def _field_errors(detail: Any) -> dict[str, list[str]]:
+def field_errors(detail: Any) -> dict[str, list[str]]:
+    """A DRF ``ValidationError``'s detail as the ``fields`` of error 105, in Review Board's
+    words (views that add to the 105, such as the draft's, use it too)."""
     if isinstance(detail, dict):
         return {
             str(name): [_FIELD_MESSAGES.get(str(msg), str(msg)) for msg in _as_list(messages)]
@@ -83,7 +85,7 @@ def to_webapi_exception(exc: Exception, context: dict) -> WebAPIException | None
     if isinstance(exc, drf.NotFound | Http404 | ObjectDoesNotExist):
         return WebAPIException(errors.DOES_NOT_EXIST)
     if isinstance(exc, drf.ValidationError):
-        return WebAPIException(errors.INVALID_FORM_DATA, fields=_field_errors(exc.detail))
+        return WebAPIException(errors.INVALID_FORM_DATA, fields=field_errors(exc.detail))
     if isinstance(exc, drf.UnsupportedMediaType | drf.ParseError):
         return WebAPIException(errors.INVALID_FORM_DATA, fields={"body": [str(exc.detail)]})
     if isinstance(exc, RequestDataTooBig):

@@ -165,8 +165,13 @@ def _key(request: Request, generation: str) -> str:
         getattr(renderer, "format", ""),
         str(getattr(request, "accepted_media_type", "")),
     )
+    return _cache_key("rsp", generation, parts)
+
+
+def _cache_key(kind: str, generation: str, parts: tuple[str, ...]) -> str:
+    """A cache key of ``kind`` under ``generation`` for what ``parts`` name."""
     digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
-    return f"rbapi:rsp:{generation}:{digest}"
+    return f"rbapi:{kind}:{generation}:{digest}"
 
 
 def is_cacheable(resource: Any, request: Request) -> bool:
@@ -251,8 +256,7 @@ def _fast_key(request: HttpRequest, generation_: str, identity: str) -> str:
         request.get_full_path(),
         request.META.get("HTTP_ACCEPT", ""),
     )
-    digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
-    return f"rbapi:fast:{generation_}:{digest}"
+    return _cache_key("fast", generation_, parts)
 
 
 _FAST_SQL = (

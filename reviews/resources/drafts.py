@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from rbapi import errors
 from rbapi.errors import WebAPIException
-from rbapi.exceptions import _field_errors
+from rbapi.exceptions import field_errors
 from rbapi.fields import (
     ExtraDataField,
     Field,
@@ -271,7 +271,7 @@ class DraftResource(WebAPIResource):
                 ctx = self.serialize_context(request, url_kwargs)
                 raise WebAPIException(
                     errors.INVALID_FORM_DATA,
-                    fields=_field_errors(exc.detail),
+                    fields=field_errors(exc.detail),
                     extra={"draft": self.serialize_object(draft, ctx)},
                 ) from None
 
