@@ -66,6 +66,8 @@ class WatchedResource(WebAPIResource):
 
     name = "watched"
     singleton = True
+    # Its answer is the links alone (golden 151), for the schema.
+    links_only = True
     item_child_resources = ("watched_review_group", "watched_review_request")
 
     def lookup_object(self, request: Request, url_kwargs: dict[str, Any], parent: Any) -> Any:

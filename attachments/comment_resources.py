@@ -1,6 +1,7 @@
 """File attachment comments (spec: code-and-files.md §9.1): on a review
 (``.../reviews/{id}/file-attachment-comments/``), on a reply (answering one of them), and
-read-only per attachment (``.../file-attachments/{id}/file-attachment-comments/``).
+read-only per attachment (``.../file-attachments/{id}/file-attachment-comments/``) and all
+those the caller may see (``/api/file-attachment-comments/``).
 
 They behave as general comments do (the same rules for writing, issues, verification and the
 reply's 303), written through the same services with this comment model; a comment names the
@@ -12,35 +13,70 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from attachments.models import FileAttachment, FileAttachmentComment
-from rbapi.errors import form_error
-from rbapi.fields import ExtraDataField, Field, ObjectField, RichTextField, SerializeContext
+from rbapi import errors
+from rbapi.errors import WebAPIException, form_error
+from rbapi.fields import (
+    ExtraDataField,
+    Field,
+    ObjectField,
+    Output,
+    RichTextField,
+    SerializeContext,
+)
+from rbapi.filters import CharFilter, DateTimeFilter, IDFilter, filterset
 from rbapi.inputs import REQUIRED
 from rbapi.parsers import as_id
+from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
-from reviews.models import Review
-from reviews.resources.comments import BaseGeneralCommentResource
+from reviews.models import Review, ReviewRequest
+from reviews.resources.comments import BaseGeneralCommentResource, PublishedCommentsMixin
 
 NOT_AN_ATTACHMENT = "This is not a valid file attachment ID"
 NOT_A_COMMENT = "This is not a valid file attachment comment ID"
 SELECT_RELATED = (
     "review__user",
     "review__review_request",
+    # A reply's comment is addressed under the review it answers.
+    "review__base_reply_to__review_request",
     "file_attachment__review_request",
     "diff_against_file_attachment__review_request",
 )
 
+
+class AttachmentLinkField(ObjectField):
+    """The attachment a comment is on (or is compared with): a review request's attachment
+    links under the review request; a diff file attachment, which no list of the review
+    request's shows (its public item would 404), links under its repository
+    (``/repositories/{id}/diff-file-attachments/{id}/``, as Review Board 8.1 does, observed),
+    titled as a file diff's ``dest_attachment`` is."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, resource="file_attachment")
+        self.diff_field = ObjectField(name, resource="diff_file_attachment")
+
+    def serialize(
+        self, resource: WebAPIResource, obj: Any, ctx: SerializeContext, out: Output
+    ) -> None:
+        value = self.value(resource, obj, ctx)
+        if value is not None and value.is_diff_attachment:
+            self.diff_field.serialize(resource, obj, ctx, out)
+        else:
+            super().serialize(resource, obj, ctx, out)
+
+
 FIELDS = (
-    ObjectField("diff_against_file_attachment", resource="file_attachment"),
+    AttachmentLinkField("diff_against_file_attachment"),
     ExtraDataField(),
     Field("id"),
     Field("issue_opened"),
     Field("issue_status"),
     Field("link_text"),
-    ObjectField("file_attachment", resource="file_attachment"),
+    AttachmentLinkField("file_attachment"),
     Field("public"),
     Field("review_url"),
     RichTextField("text"),
@@ -93,12 +129,11 @@ class BaseFileAttachmentCommentResource(
         problems: dict[str, list[str]] = {}
         if not str(data.get("text", "")).strip() and "text" not in data:
             problems["text"] = [REQUIRED]
-        attachments = FileAttachment.objects.filter(
-            review_request_id=review.review_request_id, pending_delete=False
-        )
-        if not review.review_request.is_mutable_by(request.user):
-            # A pending upload is not there for those who may not see it.
-            attachments = attachments.filter(added_in_draft=False)
+        # A pending upload (or the file of a draft diff) is not there for those who may not
+        # see it; a removed one is there for nobody.
+        attachments = FileAttachment.objects.shown_under(
+            review.review_request, request.user
+        ).filter(pending_delete=False)
         values: dict[str, Any] = {}
         raw = data.get("file_attachment_id")
         if not raw:
@@ -147,24 +182,53 @@ class ReviewReplyFileAttachmentCommentResource(BaseFileAttachmentCommentResource
         return reply_to_id
 
 
-class FileAttachmentCommentsResource(FileAttachmentCommentFieldsMixin, WebAPIResource):
-    """``.../file-attachments/{id}/file-attachment-comments/``: the published comments on
-    one attachment, read-only. Links point at each comment's own URL under its review."""
+class _PublishedFileAttachmentCommentsResource(
+    PublishedCommentsMixin, FileAttachmentCommentFieldsMixin, WebAPIResource
+):
+    """Read-only lists of file attachment comments; each links to its own URL under its
+    review (or reply)."""
 
-    name = "review_request_file_attachment_comment"
+    review_comment_resource = "review_file_attachment_comment"
+    reply_comment_resource = "review_reply_file_attachment_comment"
     uri_name = "file-attachment-comments"
     link_key = "file_attachment_comments"
     item_result_key = "file_attachment_comment"
     list_result_key = "file_attachment_comments"
     mimetype_item_resource_name = "file-attachment-comment"
     mimetype_list_resource_name = "file-attachment-comments"
-    uri_template_names = ()
-    uri_template_list_names = ("review_request_file_attachment_comments",)
     model = FileAttachmentComment
-    uri_object_key = "comment_id"
-    ordering = ("timestamp", "pk")
     list_select_related = SELECT_RELATED
     fields = FIELDS
+
+
+class FileAttachmentCommentsResource(_PublishedFileAttachmentCommentsResource):
+    """``.../file-attachments/{id}/file-attachment-comments/``: the published comments on
+    one attachment, read-only."""
+
+    name = "review_request_file_attachment_comment"
+    uri_template_list_names = ("review_request_file_attachment_comments",)
+
+    def get_parent_object(self, request: Request, url_kwargs: dict[str, Any]) -> Any:
+        """The attachment: one of the review request's own (its ``file-attachments/`` item),
+        or a diff file attachment of the review request's diffs, which that list leaves out
+        but whose comments Review Board still lists here (observed on 8.1)."""
+        try:
+            return super().get_parent_object(request, url_kwargs)
+        except WebAPIException as exc:
+            if exc.error.code != errors.DOES_NOT_EXIST.code:
+                raise
+            review_request = get_resource("review_request").get_object(request, url_kwargs)
+            attachment = (
+                FileAttachment.objects.shown_under(review_request, request.user)
+                .filter(
+                    repository__isnull=False,
+                    pk=as_id(str(url_kwargs.get("file_attachment_id", ""))) or 0,
+                )
+                .first()
+            )
+            if attachment is None:
+                raise
+            return attachment
 
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False
@@ -173,35 +237,50 @@ class FileAttachmentCommentsResource(FileAttachmentCommentFieldsMixin, WebAPIRes
             file_attachment=parent, review__public=True
         ).select_related(*SELECT_RELATED)
 
-    def object_href(self, obj: FileAttachmentComment, ctx: SerializeContext) -> str:
-        from rbapi.registry import get_resource
 
-        name = (
-            "review_reply_file_attachment_comment"
-            if obj.review.base_reply_to_id
-            else "review_file_attachment_comment"
-        )
-        return get_resource(name).object_href(obj, ctx)
+def _is_reply(queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    # Any value, even 0, means "replies only", as for diff comments (spec §7.3).
+    return queryset.filter(review__base_reply_to__isnull=False)
 
-    def get_links(self, obj: Any, ctx: SerializeContext, out: Any) -> dict[str, Any]:
-        from rbapi.links import link
 
-        href = self.object_href(obj, ctx)
-        links = {
-            "self": link(href),
-            "update": link(href, "PUT"),
-            "delete": link(href, "DELETE"),
-        }
-        links.update(out.links)
-        return links
+AllFileAttachmentCommentsFilterSet = filterset(
+    FileAttachmentComment,
+    {
+        "review-request-id": IDFilter(field_name="review__review_request_id"),
+        "review-id": IDFilter(field_name="review_id"),
+        "user": CharFilter(field_name="review__user__username"),
+        "is-reply": CharFilter(method=_is_reply),
+        "last-updated-from": DateTimeFilter(field_name="timestamp", lookup_expr="gte"),
+        "last-updated-to": DateTimeFilter(field_name="timestamp", lookup_expr="lt"),
+    },
+)
 
-    def serialize_public_field(self, obj: FileAttachmentComment, ctx: SerializeContext) -> bool:
-        return obj.review.public
 
-    def serialize_user_field(self, obj: FileAttachmentComment, ctx: SerializeContext) -> Any:
-        return obj.review.user
+class AllFileAttachmentCommentsResource(_PublishedFileAttachmentCommentsResource):
+    """``/api/file-attachment-comments/`` (golden 143): every file attachment comment the
+    caller may see (published ones of review requests they may see, and their own drafts),
+    as ``/api/diff-comments/`` does for diff comments; no item URL."""
 
-    def serialize_issue_status_field(
-        self, obj: FileAttachmentComment, ctx: SerializeContext
-    ) -> str:
-        return obj.issue_status_name
+    name = "all_file_attachment_comment"
+    link_key = "all_file_attachment_comments"
+    uri_template_list_names = ()
+    filterset_class = AllFileAttachmentCommentsFilterSet
+
+    def get_queryset(
+        self, request: Request, *, parent: Any = None, is_list: bool = False
+    ) -> QuerySet:
+        user = request.user
+        visible = Q(review__public=True)
+        shown_attachment = Q(file_attachment__added_in_draft=False)
+        if user.is_authenticated:
+            visible |= Q(review__user=user)
+            # Only the author can have commented on a pending upload.
+            shown_attachment |= Q(review__user=user)
+        return FileAttachmentComment.objects.filter(
+            visible,
+            shown_attachment,
+            review__review_request__in=ReviewRequest.objects.accessible(user).values("pk"),
+        ).select_related(*SELECT_RELATED)
+
+    def get_item(self, request: Request, **kwargs: Any) -> Response:
+        raise WebAPIException(errors.DOES_NOT_EXIST)

@@ -6,16 +6,30 @@ published attachment waits in ``draft_caption``, and a deletion marks it ``pendi
 (it stays listed until the publish removes its whole history, as Review Board does). The bytes
 live in Django's default storage (the filesystem, or a bucket through django-storages), never
 in the database.
+
+A *diff file attachment* is the binary file of a file diff, uploaded separately
+(``/repositories/{id}/diff-file-attachments/``, spec: code-and-files.md §8): the new side names
+the file diff it was added in (``added_in_filediff``), the old side the repository, path and
+revision it shows. It belongs to the file diff's review request (downloads, the draft list,
+comments and ``fields_changed`` treat it as one of its attachments) but has no history, no
+revision and is never pending: it is visible where its file diff is.
+
+An attachment removed at a publish is kept ``inactive`` (as Review Board keeps it): the change
+description that removed it still shows it in full, and no list, item or comment sees it.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+
+from reviews.models import comment_issue_behaviour
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -39,6 +53,39 @@ class FileAttachmentHistory(models.Model):
 
     def __str__(self) -> str:
         return f"attachment history {self.pk} of review request {self.review_request_id}"
+
+
+class FileAttachmentQuerySet(models.QuerySet):
+    def accessible(self, user: AnyUser) -> FileAttachmentQuerySet:
+        """Review request attachments ``user`` may see, the SQL form of
+        ``FileAttachment.is_accessible_by`` (for lists that span review requests): active
+        ones of accessible review requests; pending ones, and those of a draft diff, only for
+        who may edit the review request."""
+        from reviews.models import ReviewRequest
+
+        queryset = self.filter(
+            inactive=False,
+            review_request__in=ReviewRequest.objects.accessible(user).values("pk"),
+        )
+        if user.is_superuser or user.has_perm("reviews.can_edit_reviewrequest"):
+            return queryset
+        shown = Q(added_in_draft=False) & (
+            Q(added_in_filediff__isnull=True) | Q(added_in_filediff__diffset__public=True)
+        )
+        if user.is_authenticated:
+            shown |= Q(review_request__submitter=user.pk)
+        return queryset.filter(shown)
+
+    def shown_under(self, review_request: Any, user: AnyUser) -> FileAttachmentQuerySet:
+        """The active attachments of one review request (already checked accessible) that
+        ``user`` may see: all of them for who may edit it, else the published ones."""
+        queryset = self.filter(review_request=review_request, inactive=False)
+        if review_request.is_mutable_by(user) or user.is_superuser:
+            return queryset
+        return queryset.filter(
+            Q(added_in_filediff__isnull=True) | Q(added_in_filediff__diffset__public=True),
+            added_in_draft=False,
+        )
 
 
 class FileAttachment(models.Model):
@@ -80,13 +127,60 @@ class FileAttachment(models.Model):
     extra_data = models.JSONField(default=dict, blank=True)
     added_in_draft = models.BooleanField(default=False)
     pending_delete = models.BooleanField(default=False)
+    inactive = models.BooleanField(default=False)
     timestamp = models.DateTimeField(default=timezone.now)
+    # Diff file attachments only: the repository, and the side of a file diff shown.
+    repository = models.ForeignKey(
+        "reviews.Repository",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="diff_file_attachments",
+    )
+    repo_path = models.CharField(max_length=1024, blank=True, default="")
+    # null for the new side (Review Board's ``repository_revision``), else the old revision.
+    repo_revision = models.CharField(max_length=512, null=True, blank=True)  # noqa: DJ001
+    added_in_filediff = models.ForeignKey(
+        "diffs.FileDiff",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dest_attachments",
+    )
+
+    objects = FileAttachmentQuerySet.as_manager()
 
     class Meta:
         ordering = ("pk",)
+        constraints = [
+            # One file per side: a second upload is 111 even when two race. Only an active
+            # one counts: once a publish removed it (kept ``inactive`` for the change
+            # description), the side takes a new upload.
+            models.UniqueConstraint(
+                fields=("added_in_filediff",),
+                condition=models.Q(added_in_filediff__isnull=False, inactive=False),
+                name="one_active_dest_attachment_per_filediff",
+            ),
+            models.UniqueConstraint(
+                fields=("repository", "repo_path", "repo_revision"),
+                condition=models.Q(repo_revision__isnull=False, inactive=False),
+                name="one_active_source_attachment_per_file_revision",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.caption or self.orig_filename
+
+    @property
+    def is_diff_attachment(self) -> bool:
+        return self.repository_id is not None
+
+    @property
+    def is_pending(self) -> bool:
+        """Not public yet: uploaded in the draft, or the file of a draft diff."""
+        if self.added_in_draft:
+            return True
+        return self.added_in_filediff_id is not None and not self.added_in_filediff.diffset.public
 
     @property
     def shown_caption(self) -> str:
@@ -104,9 +198,9 @@ class FileAttachment(models.Model):
         if self.review_request_id is None:
             return user.is_authenticated and (user.pk == self.user_id or user.is_superuser)
         review_request = self.review_request
-        if not review_request.is_accessible_by(user):
+        if self.inactive or not review_request.is_accessible_by(user):
             return False
-        return not self.added_in_draft or review_request.is_mutable_by(user)
+        return not self.is_pending or review_request.is_mutable_by(user) or user.is_superuser
 
     def is_mutable_by(self, user: AnyUser) -> bool:
         if self.review_request_id is None:
@@ -114,30 +208,11 @@ class FileAttachment(models.Model):
         return self.review_request.is_mutable_by(user)
 
 
-def _comment_behaviour() -> dict:
-    """The issue rules of general comments, shared by file attachment comments (the same
-    columns, the same statuses, the same verification rule)."""
-    from reviews.models import GeneralComment
-
-    names = (
-        "OPEN",
-        "RESOLVED",
-        "DROPPED",
-        "VERIFYING_RESOLVED",
-        "VERIFYING_DROPPED",
-        "ISSUE_STATUSES",
-        "issue_status_name",
-        "is_issue_status_mutable_by",
-        "may_set_issue_status",
-    )
-    return {name: GeneralComment.__dict__[name] for name in names}
-
-
 class FileAttachmentComment(models.Model):
     """A comment on a file attachment (optionally on a region, in ``extra_data``), written
     in a review or, with ``reply_to``, in a reply; it opens issues like a general comment."""
 
-    locals().update(_comment_behaviour())
+    locals().update(comment_issue_behaviour())
 
     review = models.ForeignKey(
         "reviews.Review", on_delete=models.CASCADE, related_name="file_attachment_comments"
@@ -159,7 +234,7 @@ class FileAttachmentComment(models.Model):
     issue_status = models.CharField(
         max_length=1,
         blank=True,
-        choices=list(_comment_behaviour()["ISSUE_STATUSES"].items()),
+        choices=list(comment_issue_behaviour()["ISSUE_STATUSES"].items()),
     )
     reply_to = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
@@ -197,6 +272,8 @@ class Screenshot(models.Model):
     mimetype = models.CharField(max_length=256, blank=True, default="")
     added_in_draft = models.BooleanField(default=False)
     pending_delete = models.BooleanField(default=False)
+    # Removed at a publish; kept for the change description that removed it.
+    inactive = models.BooleanField(default=False)
     timestamp = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -217,7 +294,7 @@ class Screenshot(models.Model):
 class ScreenshotComment(models.Model):
     """A comment on a region (``x``, ``y``, ``w``, ``h``) of a published screenshot."""
 
-    locals().update(_comment_behaviour())
+    locals().update(comment_issue_behaviour())
 
     review = models.ForeignKey(
         "reviews.Review", on_delete=models.CASCADE, related_name="screenshot_comments"
@@ -234,7 +311,7 @@ class ScreenshotComment(models.Model):
     issue_status = models.CharField(
         max_length=1,
         blank=True,
-        choices=list(_comment_behaviour()["ISSUE_STATUSES"].items()),
+        choices=list(comment_issue_behaviour()["ISSUE_STATUSES"].items()),
     )
     reply_to = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"

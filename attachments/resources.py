@@ -115,42 +115,28 @@ class CaptionInput(RBSerializer):
 
 
 # --- review request attachments ----------------------------------------------------------------
-class BaseFileAttachmentResource(WebAPIResource):
-    """What the public and the draft attachment lists share."""
+ATTACHMENT_FIELDS = (
+    Field("absolute_url"),
+    Field("attachment_history_id"),
+    Field("caption"),
+    ExtraDataField(),
+    Field("filename", source="orig_filename"),
+    Field("icon_url"),
+    Field("id"),
+    Field("is_review_ui_accessible_by"),
+    Field("mimetype"),
+    Field("review_url"),
+    Field("revision", source="attachment_revision"),
+    Field("sha256_checksum"),
+    Field("thumbnail"),
+    Field("url"),
+)
 
-    model = FileAttachment
-    uri_object_key = "file_attachment_id"
-    list_methods = ("GET", "POST")
-    item_methods = ("GET", "PUT", "DELETE")
-    ordering = ("pk",)
-    list_select_related = ("review_request",)
-    fields = (
-        Field("absolute_url"),
-        Field("attachment_history_id"),
-        Field("caption"),
-        ExtraDataField(),
-        Field("filename", source="orig_filename"),
-        Field("icon_url"),
-        Field("id"),
-        Field("is_review_ui_accessible_by"),
-        Field("mimetype"),
-        Field("review_url"),
-        Field("revision", source="attachment_revision"),
-        Field("sha256_checksum"),
-        Field("thumbnail"),
-        Field("url"),
-    )
 
-    def review_request_of(self, request: Request, url_kwargs: dict[str, Any]) -> ReviewRequest:
-        return get_resource("review_request").get_object(request, url_kwargs)
+class AttachmentFieldsMixin:
+    """How a review request's attachment (a diff file attachment too) puts its fields on the
+    wire; the resources differ in URLs, links and which caption they show."""
 
-    def parent_of(self, obj: FileAttachment) -> ReviewRequest:
-        return obj.review_request
-
-    def get_link_title(self, obj: FileAttachment) -> str:
-        return obj.shown_caption
-
-    # --- fields --------------------------------------------------------------------------------
     def serialize_absolute_url_field(self, obj: FileAttachment, ctx: SerializeContext) -> str:
         return ctx.request.build_absolute_uri(download_path(obj))
 
@@ -160,9 +146,6 @@ class BaseFileAttachmentResource(WebAPIResource):
         self, obj: FileAttachment, ctx: SerializeContext
     ) -> int | None:
         return obj.history_id
-
-    def serialize_caption_field(self, obj: FileAttachment, ctx: SerializeContext) -> str:
-        return obj.shown_caption
 
     def serialize_icon_url_field(self, obj: FileAttachment, ctx: SerializeContext) -> Any:
         return icon_url(obj)
@@ -177,6 +160,30 @@ class BaseFileAttachmentResource(WebAPIResource):
 
     def serialize_thumbnail_field(self, obj: FileAttachment, ctx: SerializeContext) -> Any:
         return thumbnail(obj, ctx.request.build_absolute_uri(download_path(obj)))
+
+
+class BaseFileAttachmentResource(AttachmentFieldsMixin, WebAPIResource):
+    """What the public and the draft attachment lists share."""
+
+    model = FileAttachment
+    uri_object_key = "file_attachment_id"
+    list_methods = ("GET", "POST")
+    item_methods = ("GET", "PUT", "DELETE")
+    ordering = ("pk",)
+    list_select_related = ("review_request",)
+    fields = ATTACHMENT_FIELDS
+
+    def review_request_of(self, request: Request, url_kwargs: dict[str, Any]) -> ReviewRequest:
+        return get_resource("review_request").get_object(request, url_kwargs)
+
+    def parent_of(self, obj: FileAttachment) -> ReviewRequest:
+        return obj.review_request
+
+    def get_link_title(self, obj: FileAttachment) -> str:
+        return obj.shown_caption
+
+    def serialize_caption_field(self, obj: FileAttachment, ctx: SerializeContext) -> str:
+        return obj.shown_caption
 
     # --- permissions ---------------------------------------------------------------------------
     def has_modify_permissions(self, request: Request, obj: FileAttachment) -> bool:
@@ -196,7 +203,7 @@ class BaseFileAttachmentResource(WebAPIResource):
             ).first()
             if history is None:
                 raise form_error({"attachment_history": [NOT_A_HISTORY]})
-        stored = store_upload(upload, prefix=_prefix())
+        stored = store_upload(upload, prefix=upload_prefix())
         attachment = file_attachment_create(
             review_request=review_request,
             stored=stored,
@@ -235,19 +242,16 @@ class FileAttachmentResource(BaseFileAttachmentResource):
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
         """Published attachments; pending ones too for those who may edit the review
-        request (Review Board shows them to the owner in this list)."""
-        queryset = FileAttachment.objects.filter(review_request=parent).select_related(
-            "review_request"
+        request (Review Board shows them to the owner in this list); removed ones never."""
+        # Diff file attachments show in the draft list only (golden 128 vs 126/135).
+        return (
+            FileAttachment.objects.shown_under(parent, request.user)
+            .filter(repository__isnull=True)
+            .select_related("review_request")
         )
-        if not parent.is_mutable_by(request.user):
-            queryset = queryset.filter(added_in_draft=False)
-        return queryset
 
     def has_access_permissions(self, request: Request, obj: FileAttachment) -> bool:
         return True  # the parent review request's access was checked; the queryset did the rest
-
-    def serialize_caption_field(self, obj: FileAttachment, ctx: SerializeContext) -> str:
-        return obj.shown_caption
 
 
 class DraftFileAttachmentResource(BaseFileAttachmentResource):
@@ -271,7 +275,9 @@ class DraftFileAttachmentResource(BaseFileAttachmentResource):
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
-        return FileAttachment.objects.filter(review_request=parent).select_related(
+        """Every active attachment of the review request, pending ones and the files of
+        its diffs included (golden 128)."""
+        return FileAttachment.objects.filter(review_request=parent, inactive=False).select_related(
             "review_request"
         )
 
@@ -279,7 +285,7 @@ class DraftFileAttachmentResource(BaseFileAttachmentResource):
         return obj.draft_caption
 
 
-def _prefix() -> str:
+def upload_prefix() -> str:
     from django.utils import timezone
 
     return timezone.now().strftime("uploaded/files/%Y/%m/%d/")
@@ -341,7 +347,7 @@ class UserFileAttachmentResource(WebAPIResource):
         upload = uploaded_file(request, "path", required=False)
         values = validated(CaptionInput, request.data, extra_data={})
         stored: StoredFile | None = (
-            store_upload(upload, prefix=_prefix()) if upload is not None else None
+            store_upload(upload, prefix=upload_prefix()) if upload is not None else None
         )
         attachment = user_file_attachment_create(
             user=request.user,
@@ -359,7 +365,7 @@ class UserFileAttachmentResource(WebAPIResource):
         values = validated(CaptionInput, request.data, partial=True, extra_data=obj.extra_data)
         if upload is not None and obj.file.name:
             raise WebAPIException(errors.DUPLICATE_ITEM)
-        stored = store_upload(upload, prefix=_prefix()) if upload is not None else None
+        stored = store_upload(upload, prefix=upload_prefix()) if upload is not None else None
         try:
             obj = user_file_attachment_update(
                 attachment=obj,

@@ -37,7 +37,7 @@ from rbapi.parsers import as_id
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
 from reviews.models import Review, ReviewRequest
-from reviews.resources.comments import BaseGeneralCommentResource
+from reviews.resources.comments import BaseGeneralCommentResource, PublishedCommentsMixin
 
 NOT_A_SCREENSHOT = "This is not a valid screenshot ID"
 NOT_A_COMMENT = "This is not a valid screenshot comment ID"
@@ -155,7 +155,7 @@ class ScreenshotResource(BaseScreenshotResource):
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
-        queryset = Screenshot.objects.filter(review_request=parent).select_related(
+        queryset = Screenshot.objects.filter(review_request=parent, inactive=False).select_related(
             "review_request"
         )
         if not parent.is_mutable_by(request.user):
@@ -181,14 +181,22 @@ class DraftScreenshotResource(BaseScreenshotResource):
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
-        return Screenshot.objects.filter(review_request=parent).select_related("review_request")
+        return Screenshot.objects.filter(review_request=parent, inactive=False).select_related(
+            "review_request"
+        )
 
     def serialize_caption_field(self, obj: Screenshot, ctx: SerializeContext) -> str:
         return obj.draft_caption
 
 
 # --- comments ----------------------------------------------------------------------------------
-SELECT_RELATED = ("review__user", "review__review_request", "screenshot__review_request")
+SELECT_RELATED = (
+    "review__user",
+    "review__review_request",
+    # A reply's comment is addressed under the review it answers.
+    "review__base_reply_to__review_request",
+    "screenshot__review_request",
+)
 FIELDS = (
     ExtraDataField(),
     Field("h"),
@@ -253,6 +261,7 @@ class BaseScreenshotCommentResource(ScreenshotCommentFieldsMixin, BaseGeneralCom
                 pk=as_id(str(raw).strip()) or 0,
                 review_request_id=review.review_request_id,
                 added_in_draft=False,
+                inactive=False,
             ).first()
             if found is None:
                 problems["screenshot_id"] = [NOT_A_SCREENSHOT]
@@ -288,20 +297,21 @@ class ReviewReplyScreenshotCommentResource(BaseScreenshotCommentResource):
         return reply_to_id
 
 
-class ScreenshotCommentsResource(ScreenshotCommentFieldsMixin, WebAPIResource):
+class ScreenshotCommentsResource(
+    PublishedCommentsMixin, ScreenshotCommentFieldsMixin, WebAPIResource
+):
     """``.../screenshots/{id}/screenshot-comments/``: the published comments on one
     screenshot, read-only; each links to its own URL under its review."""
 
     name = "screenshot_comment"
+    review_comment_resource = "review_screenshot_comment"
+    reply_comment_resource = "review_reply_screenshot_comment"
     uri_name = "screenshot-comments"
     mimetype_item_resource_name = "screenshot-comment"
     mimetype_list_resource_name = "screenshot-comments"
-    uri_template_names = ()
     uri_template_list_names = ("screenshot_comments",)
     policy_id = "screenshot_comment"
     model = ScreenshotComment
-    uri_object_key = "comment_id"
-    ordering = ("timestamp", "pk")
     list_select_related = SELECT_RELATED
     fields = FIELDS
 
@@ -311,30 +321,3 @@ class ScreenshotCommentsResource(ScreenshotCommentFieldsMixin, WebAPIResource):
         return ScreenshotComment.objects.filter(
             screenshot=parent, review__public=True
         ).select_related(*SELECT_RELATED)
-
-    def object_href(self, obj: ScreenshotComment, ctx: SerializeContext) -> str:
-        name = (
-            "review_reply_screenshot_comment"
-            if obj.review.base_reply_to_id
-            else "review_screenshot_comment"
-        )
-        return get_resource(name).object_href(obj, ctx)
-
-    def get_links(self, obj: Any, ctx: SerializeContext, out: Any) -> dict[str, Any]:
-        href = self.object_href(obj, ctx)
-        links = {
-            "self": link(href),
-            "update": link(href, "PUT"),
-            "delete": link(href, "DELETE"),
-        }
-        links.update(out.links)
-        return links
-
-    def serialize_public_field(self, obj: ScreenshotComment, ctx: SerializeContext) -> bool:
-        return obj.review.public
-
-    def serialize_user_field(self, obj: ScreenshotComment, ctx: SerializeContext) -> Any:
-        return obj.review.user
-
-    def serialize_issue_status_field(self, obj: ScreenshotComment, ctx: SerializeContext) -> str:
-        return obj.issue_status_name

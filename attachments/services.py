@@ -5,7 +5,8 @@ Bytes go to Django's default storage before the row is inserted (a storage canno
 the database transaction); if the transaction then fails, the stored file is removed again, so
 a failed upload leaves nothing behind. Review request attachments lock the review request
 first, as every write under it does, so a publish in flight sees either all of an upload or
-none of it.
+none of it. A deleted row's bytes are removed after the commit by ``attachments.signals``,
+whichever service or cascade deleted it.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
 from attachments.mimetypes import SNIFF_BYTES, detect
 from attachments.models import FileAttachment, FileAttachmentHistory, Screenshot
 from core.extra_data import apply_extra_data_changes
 from core.transactions import write_transaction
+from diffs.models import FileDiff
 from reviews.models import ReviewRequest
 from reviews.services.locks import lock_review_request
 
@@ -199,7 +201,7 @@ def file_attachment_update(
 @write_transaction
 def file_attachment_delete(*, attachment: FileAttachment) -> None:
     """Delete: a pending attachment goes at once; a published one is marked and its whole
-    history goes at the next publish (Review Board, golden 144/145)."""
+    history leaves the lists at the next publish (Review Board, golden 144/145)."""
     from reviews.services.review_requests import draft_for
 
     locked = lock_review_request(attachment.review_request_id)
@@ -207,10 +209,7 @@ def file_attachment_delete(*, attachment: FileAttachment) -> None:
     if current is None:
         return
     if current.added_in_draft:
-        name = current.file.name
-        current.delete()
-        if name:
-            transaction.on_commit(lambda: discard_stored(name))
+        current.delete()  # its bytes go after the commit (attachments.signals)
         return
     draft_for(locked)
     current.pending_delete = True
@@ -230,29 +229,37 @@ def _record(attachment: FileAttachment, caption: str | None = None) -> list:
 def publish_attachments(locked: ReviewRequest, fields_changed: dict[str, Any] | None) -> None:
     """Part of a review request's publish (called under its lock): pending attachments become
     public, pending captions replace the published ones, and the histories of deleted
-    attachments go. Records ``files`` and ``file_captions`` in ``fields_changed`` when given
-    (every publish after the first)."""
+    attachments go: their published revisions are kept ``inactive`` (the change description
+    still shows them, golden 145), their pending ones are dropped. Records ``files`` (whose
+    ``old`` and ``new`` include diff file attachments, golden 130) and ``file_captions`` in
+    ``fields_changed`` when given (every publish after the first)."""
     publish_screenshots(locked, fields_changed)
     attachments = list(
-        FileAttachment.objects.select_for_update().filter(review_request=locked).order_by("pk")
+        FileAttachment.objects.select_for_update()
+        .filter(review_request=locked, inactive=False)
+        .order_by("pk")
     )
     if not attachments:
         return
+    doomed_histories = {
+        a.history_id for a in attachments if a.pending_delete and a.history_id is not None
+    }
+
+    def goes(attachment: FileAttachment) -> bool:
+        return attachment.pending_delete or attachment.history_id in doomed_histories
+
     old = [a for a in attachments if not a.added_in_draft]
-    doomed_histories = {a.history_id for a in attachments if a.pending_delete}
-    removed = [a for a in old if a.history_id in doomed_histories]
-    added = [a for a in attachments if a.added_in_draft and a.history_id not in doomed_histories]
-    captions = [
-        a for a in old if a.history_id not in doomed_histories and a.draft_caption != a.caption
-    ]
+    removed = [a for a in old if goes(a)]
+    added = [a for a in attachments if a.added_in_draft and not goes(a)]
+    dropped = [a for a in attachments if a.added_in_draft and goes(a)]
+    captions = [a for a in old if not goes(a) and a.draft_caption != a.caption]
     if fields_changed is not None:
         if added or removed:
-            new = [a for a in attachments if a.history_id not in doomed_histories]
             fields_changed["files"] = {
                 "added": [_record(a, a.draft_caption) for a in added],
                 "removed": [_record(a) for a in removed],
                 "old": [_record(a) for a in old],
-                "new": [_record(a, a.draft_caption) for a in new],
+                "new": [_record(a, a.draft_caption) for a in attachments if not goes(a)],
             }
         if captions:
             fields_changed["file_captions"] = [
@@ -266,25 +273,82 @@ def publish_attachments(locked: ReviewRequest, fields_changed: dict[str, Any] | 
     for attachment in captions:
         attachment.caption = attachment.draft_caption
         attachment.save(update_fields=["caption"])
-    if doomed_histories:
-        names = [a.file.name for a in attachments if a.history_id in doomed_histories]
-        FileAttachmentHistory.objects.filter(pk__in=doomed_histories).delete()
-        transaction.on_commit(lambda: [discard_stored(name) for name in names if name])
+    if removed:
+        FileAttachment.objects.filter(pk__in=[a.pk for a in removed]).update(
+            inactive=True, pending_delete=False, draft_caption=F("caption")
+        )
+    if dropped:
+        _delete_with_files(dropped)
+
+
+def _delete_with_files(attachments: list[FileAttachment]) -> None:
+    """Delete rows that were never public; their bytes go once the transaction commits
+    (``attachments.signals``)."""
+    FileAttachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
 
 
 def discard_attachments(locked: ReviewRequest) -> None:
     """Part of discarding a review request's draft: pending uploads go, pending captions and
     deletions are forgotten."""
     discard_screenshots(locked)
-    pending = list(FileAttachment.objects.filter(review_request=locked, added_in_draft=True))
-    names = [a.file.name for a in pending if a.file.name]
-    FileAttachment.objects.filter(pk__in=[a.pk for a in pending]).delete()
+    _delete_with_files(
+        list(FileAttachment.objects.filter(review_request=locked, added_in_draft=True))
+    )
     FileAttachmentHistory.objects.filter(review_request=locked, file_attachments=None).delete()
-    published = FileAttachment.objects.filter(review_request=locked)
+    published = FileAttachment.objects.filter(review_request=locked, inactive=False)
     published.filter(pending_delete=True).update(pending_delete=False)
     published.exclude(draft_caption=F("caption")).update(draft_caption=F("caption"))
-    if names:
-        transaction.on_commit(lambda: [discard_stored(name) for name in names])
+
+
+# --- diff file attachments --------------------------------------------------------------------
+class DiffFileAttachmentExistsError(Exception):
+    """That side of the file diff already has its file (409/111)."""
+
+
+def diff_file_attachment_create(
+    *, filediff: FileDiff, stored: StoredFile, source_side: bool
+) -> FileAttachment:
+    """Attach the binary file of one side of ``filediff``: the new side names the file diff,
+    the old side its repository, path and revision. It belongs to the file diff's review
+    request and is never pending (it shows where the file diff shows)."""
+    return _with_cleanup(
+        stored,
+        lambda: _diff_file_attachment_create(
+            filediff=filediff, stored=stored, source_side=source_side
+        ),
+    )
+
+
+@write_transaction
+def _diff_file_attachment_create(
+    *, filediff: FileDiff, stored: StoredFile, source_side: bool
+) -> FileAttachment:
+    review_request = lock_review_request(filediff.diffset.review_request_id)
+    attachment = FileAttachment(review_request=review_request)
+    attachment.repository_id = review_request.repository_id
+    if source_side:
+        attachment.repo_path = filediff.source_file
+        attachment.repo_revision = filediff.source_revision
+        taken = FileAttachment.objects.filter(
+            repository_id=review_request.repository_id,
+            repo_path=attachment.repo_path,
+            repo_revision=attachment.repo_revision,
+        )
+    else:
+        attachment.repo_path = filediff.dest_file
+        attachment.added_in_filediff = filediff
+        taken = FileAttachment.objects.filter(added_in_filediff=filediff)
+    # One removed by a publish (inactive) no longer holds the side.
+    if taken.filter(inactive=False).exists():
+        raise DiffFileAttachmentExistsError()
+    _apply_file(attachment, stored)
+    try:
+        # A savepoint: a racing upload of the same side is the same 111, not a 500.
+        with transaction.atomic():
+            attachment.save()
+    except IntegrityError:
+        raise DiffFileAttachmentExistsError() from None
+    return attachment
 
 
 # --- user file attachments ---------------------------------------------------------------------
@@ -367,10 +431,8 @@ def _user_file_attachment_update(
 
 @write_transaction
 def user_file_attachment_delete(*, attachment: FileAttachment) -> None:
-    name = attachment.file.name
+    """Delete a user's file; its bytes go once the transaction commits (attachments.signals)."""
     FileAttachment.objects.filter(pk=attachment.pk).delete()
-    if name:
-        transaction.on_commit(lambda: discard_stored(name))
 
 
 # --- screenshots (legacy) ----------------------------------------------------------------------
@@ -424,10 +486,7 @@ def screenshot_delete(*, screenshot: Screenshot) -> None:
     if current is None:
         return
     if current.added_in_draft:
-        name = current.image.name
-        current.delete()
-        if name:
-            transaction.on_commit(lambda: discard_stored(name))
+        current.delete()  # its image goes after the commit (attachments.signals)
         return
     draft_for(locked)
     current.pending_delete = True
@@ -444,9 +503,11 @@ def _screenshot_record(screenshot: Screenshot, caption: str | None = None) -> li
 
 def publish_screenshots(locked: ReviewRequest, fields_changed: dict[str, Any] | None) -> None:
     """Part of a publish: pending screenshots become public, pending captions apply, deleted
-    ones go; recorded as ``screenshots`` and ``screenshot_captions``."""
+    ones are kept ``inactive``; recorded as ``screenshots`` and ``screenshot_captions``."""
     screenshots = list(
-        Screenshot.objects.select_for_update().filter(review_request=locked).order_by("pk")
+        Screenshot.objects.select_for_update()
+        .filter(review_request=locked, inactive=False)
+        .order_by("pk")
     )
     if not screenshots:
         return
@@ -476,18 +537,16 @@ def publish_screenshots(locked: ReviewRequest, fields_changed: dict[str, Any] | 
         screenshot.added_in_draft = False
         screenshot.save(update_fields=["caption", "added_in_draft"])
     if removed:
-        names = [s.image.name for s in removed if s.image.name]
-        Screenshot.objects.filter(pk__in=[s.pk for s in removed]).delete()
-        transaction.on_commit(lambda: [discard_stored(name) for name in names])
+        # Kept for the change description that shows them, as removed attachments are.
+        Screenshot.objects.filter(pk__in=[s.pk for s in removed]).update(
+            inactive=True, pending_delete=False
+        )
 
 
 def discard_screenshots(locked: ReviewRequest) -> None:
     """Part of discarding a draft: pending uploads go, pending edits are forgotten."""
-    pending = list(Screenshot.objects.filter(review_request=locked, added_in_draft=True))
-    names = [s.image.name for s in pending if s.image.name]
-    Screenshot.objects.filter(pk__in=[s.pk for s in pending]).delete()
-    published = Screenshot.objects.filter(review_request=locked)
+    # Their images go once the transaction commits (attachments.signals).
+    Screenshot.objects.filter(review_request=locked, added_in_draft=True).delete()
+    published = Screenshot.objects.filter(review_request=locked, inactive=False)
     published.filter(pending_delete=True).update(pending_delete=False)
     published.exclude(draft_caption=F("caption")).update(draft_caption=F("caption"))
-    if names:
-        transaction.on_commit(lambda: [discard_stored(name) for name in names])

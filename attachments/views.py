@@ -4,7 +4,9 @@ serves them): ``/r/{review_request_id}/file/{id}/download/`` and
 
 The same authentication as the API (session, Basic, API or OAuth2 token) and the review
 request's access rules: whoever may see the attachment in the API may download it, nobody
-else (a pending one only those who may edit the review request). A user file attachment is
+else (a pending one, or the file of a draft diff, only those who may edit the review
+request). A removed attachment stays downloadable: the change description that removed it
+still shows it. A user file attachment is
 reachable by its unguessable UUID alone, as in Review Board, since Review Bot links tool
 output from status updates that every reviewer reads.
 
@@ -79,7 +81,9 @@ class ReviewRequestFileView(_DownloadView):
 
     def get(self, request: Request, review_request_id: str, file_attachment_id: str) -> Any:
         attachment = (
-            FileAttachment.objects.select_related("review_request__repository")
+            FileAttachment.objects.select_related(
+                "review_request__repository", "added_in_filediff__diffset"
+            )
             .filter(pk=file_attachment_id, review_request_id=review_request_id)
             .first()
         )
@@ -88,7 +92,7 @@ class ReviewRequestFileView(_DownloadView):
         review_request = attachment.review_request
         if not review_request.is_accessible_by(request.user):
             raise _no_access(request)
-        if attachment.added_in_draft and not review_request.is_mutable_by(request.user):
+        if attachment.is_pending and not review_request.is_mutable_by(request.user):
             raise WebAPIException(errors.DOES_NOT_EXIST)
         # An API token or OAuth2 token reads the bytes only if it may read the attachment.
         denial = get_resource("file_attachment").token_denial(request, "GET", str(attachment.pk))

@@ -560,8 +560,8 @@ def table(
     full, revalidated = ours.get("item"), ours.get("etag")
     if full and revalidated and full.rps and revalidated.rps:
         notes.append(
-            f"- rbapi's 304 against its own full GET: {revalidated.rps / full.rps:.1f}x "
-            f"(target ≥ 3x)"
+            f"- rbapi's 304 against its own full GET (both from the response cache): "
+            f"{revalidated.rps / full.rps:.1f}x"
         )
     return "\n".join(lines + (["", *notes] if notes else []))
 
@@ -767,6 +767,30 @@ def main() -> int:
         print(f"## rbapi vs Review Board 8.1 ({report['load']}, SQLite)\n")
         print(main_table, flush=True)
 
+        uncached: dict[str, Result] = {}
+        if {"item", "etag"} <= {scenario.key for scenario in scenarios}:
+            # The same data and workers with the response cache off: what a full GET costs
+            # when the body is built and hashed, against which the 304 target is set.
+            port = free_port()
+            log("rbapi: response cache off")
+            env = dict(rbapi_env(scratch), RBAPI_RESPONSE_CACHE="false")
+            server = start_rbapi(procs, scratch, env, port)
+            server.cookie, server.ids, server.etags = ours.cookie, ours.ids, ours.etags
+            warm(server)
+            for key in ("item", "etag"):
+                uncached[key] = wrk(server, key, args.duration)
+            stop_group(procs, f"gunicorn rbapi.wsgi:application on {port}")
+            rows = [(BY_KEY[key].title, result) for key, result in uncached.items()]
+            print("\n## rbapi with its response cache off (same data, same workers)\n")
+            print(simple_table("scenario", rows))
+            revalidated, built = our_results.get("etag"), uncached.get("item")
+            if revalidated and built and revalidated.rps and built.rps:
+                print(
+                    f"\n- rbapi's 304 against a full GET that builds the body: "
+                    f"{revalidated.rps / built.rps:.1f}x (target ≥ 3x)",
+                    flush=True,
+                )
+
         scaling: list[tuple[str, Result]] = []
         if not args.no_scaling:
             stop_group(
@@ -812,6 +836,7 @@ def main() -> int:
             floor=asdict(floor),
             reference={key: asdict(value) for key, value in ref_results.items()},
             rbapi={key: asdict(value) for key, value in our_results.items()},
+            rbapi_response_cache_off={key: asdict(value) for key, value in uncached.items()},
             scaling={name: asdict(value) for name, value in scaling},
             production={"workers": prod_workers, **{k: asdict(v) for k, v in prod.items()}},
             targets={s.key: s.target for s in scenarios},

@@ -17,6 +17,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from rest_framework.request import Request
 
+from attachments.change_records import RECORDS as ATTACHMENT_RECORDS
+from attachments.change_records import attachment_record_wire, load_attachment_records
 from changes.models import ChangeDescription
 from rbapi.fields import Field, RichTextField, SerializeContext, embedded_object
 from rbapi.registry import get_resource
@@ -24,6 +26,8 @@ from rbapi.resources import WebAPIResource
 
 SCALARS = ("summary", "description", "testing_done", "branch", "commit_id", "changenum", "status")
 STRING_LISTS = ("bugs_closed",)
+# Stored in wire form already: ``commit_list`` {old, new} of {author, summary} (g101).
+AS_STORED = ("commit_list",)
 OBJECT_LISTS = {
     "target_people": "user",
     "target_groups": "group",
@@ -71,6 +75,7 @@ def load_related(changes: list[ChangeDescription], ctx: SerializeContext) -> Non
         if missing:
             known.update(querysets[kind].in_bulk(missing))
         get_resource(kind).filter_visible([known[pk] for pk in pks if pk in known], ctx)
+    load_attachment_records([change.fields_changed for change in changes], ctx)
 
 
 def fields_changed_wire(stored: dict[str, Any], ctx: SerializeContext) -> dict[str, Any]:
@@ -81,6 +86,10 @@ def fields_changed_wire(stored: dict[str, Any], ctx: SerializeContext) -> dict[s
     for name, change in stored.items():
         if name in SCALARS:
             result[name] = {key: values[0] if values else None for key, values in change.items()}
+        elif name in AS_STORED:
+            result[name] = change
+        elif name in ATTACHMENT_RECORDS:  # files, file_captions, screenshots, ... (g130)
+            result[name] = attachment_record_wire(name, change, ctx)
         elif name in STRING_LISTS:
             result[name] = {key: [item[0] for item in values] for key, values in change.items()}
         elif _kind(name) is not None:

@@ -6,14 +6,23 @@ whole unit of work is run again once, from the start (it re-reads everything und
 and if it fails again ``DatabaseBusyError`` tells the client to retry later (503 +
 ``Retry-After``). Errors are recognised by their codes, never by message text. The unit ends
 by moving the write generation on (``core.generation``), so cached answers never outlive it.
-Domain-neutral: nothing from the web layer.
+
+On SQLite, writers of every process first queue on one file lock (``<database>.writers``):
+SQLite lets one writer in at a time and makes the others poll, sleeping 1, 2, 5 ... ms between
+tries, so a writer that finds the database busy sleeps on long after it is free. A blocking
+``flock`` wakes the next writer the moment the last one commits. Domain-neutral: nothing from
+the web layer.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
+import os
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
 
 from django.db import DatabaseError, connection, transaction
@@ -55,6 +64,30 @@ def _unit(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         generation.leave_write()
 
 
+_writers = threading.Lock()
+_writer_files: dict[tuple[int, str], int] = {}
+
+
+@contextlib.contextmanager
+def _writer_turn() -> Iterator[None]:
+    """Wait for this writer's turn at a SQLite database file (see the module docstring);
+    nothing to wait for on other databases or on an in-memory one."""
+    name = str(connection.settings_dict.get("NAME") or "")
+    if connection.vendor != "sqlite" or not name or ":memory:" in name or "mode=memory" in name:
+        yield
+        return
+    with _writers:  # threads of one process; the file lock orders the processes
+        key = (os.getpid(), name)  # a forked worker opens its own file (its own lock)
+        if key not in _writer_files:
+            _writer_files[key] = os.open(f"{name}.writers", os.O_RDWR | os.O_CREAT, 0o600)
+        descriptor = _writer_files[key]
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
 def write_transaction(func: Callable[P, R]) -> Callable[P, R]:
     """Run ``func`` in ``transaction.atomic()``, once more on a transient conflict, then raise
     ``DatabaseBusyError``. Inside an outer transaction it cannot retry (the outer one is
@@ -66,7 +99,8 @@ def write_transaction(func: Callable[P, R]) -> Callable[P, R]:
             return _unit(func, *args, **kwargs)
         for attempt in (1, 2):
             try:
-                return _unit(func, *args, **kwargs)
+                with _writer_turn():
+                    return _unit(func, *args, **kwargs)
             except DatabaseError as exc:
                 if not is_transient_conflict(exc):
                     raise

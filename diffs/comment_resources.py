@@ -18,15 +18,13 @@ from rest_framework.response import Response
 from diffs.models import DiffComment, FileDiff
 from rbapi import errors
 from rbapi.errors import WebAPIException, form_error
-from rbapi.fields import ExtraDataField, Field, ObjectField, RichTextField, SerializeContext
+from rbapi.fields import ExtraDataField, Field, ObjectField, RichTextField
 from rbapi.filters import CharFilter, DateTimeFilter, IDFilter, filterset
 from rbapi.inputs import REQUIRED, IntegerField
-from rbapi.links import link
 from rbapi.parsers import as_id
-from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
 from reviews.models import Review, ReviewRequest
-from reviews.resources.comments import BaseGeneralCommentResource
+from reviews.resources.comments import BaseGeneralCommentResource, PublishedCommentsMixin
 
 NOT_A_FILEDIFF = "This is not a valid filediff ID."
 NOT_AN_INTERFILEDIFF = "This is not a valid interfilediff ID."
@@ -34,6 +32,8 @@ NOT_A_COMMENT = "This is not a valid comment ID"
 SELECT_RELATED = (
     "review__user",
     "review__review_request",
+    # A reply's comments link under the review they answer.
+    "review__base_reply_to__review_request",
     "filediff__diffset__review_request",
     "interfilediff__diffset__review_request",
 )
@@ -144,45 +144,17 @@ class ReviewReplyDiffCommentResource(BaseDiffCommentResource):
         return reply_to_id
 
 
-class _PublishedDiffCommentsResource(WebAPIResource):
+class _PublishedDiffCommentsResource(PublishedCommentsMixin, WebAPIResource):
     """Read-only lists of diff comments; each links to its own URL under its review."""
 
+    review_comment_resource = "review_diff_comment"
+    reply_comment_resource = "review_reply_diff_comment"
     model = DiffComment
-    uri_object_key = "comment_id"
     link_key = "diff_comments"
     item_result_key = "diff_comment"
     list_result_key = "diff_comments"
-    ordering = ("timestamp", "pk")
     list_select_related = SELECT_RELATED
     fields = FIELDS
-    uri_template_names = ()
-
-    def object_href(self, obj: DiffComment, ctx: SerializeContext) -> str:
-        name = (
-            "review_reply_diff_comment" if obj.review.base_reply_to_id else "review_diff_comment"
-        )
-        return get_resource(name).object_href(obj, ctx)
-
-    def object_url_kwargs(self, obj: DiffComment) -> dict[str, Any]:
-        name = (
-            "review_reply_diff_comment" if obj.review.base_reply_to_id else "review_diff_comment"
-        )
-        return get_resource(name).object_url_kwargs(obj)
-
-    def get_links(self, obj: Any, ctx: SerializeContext, out: Any) -> dict[str, Any]:
-        href = self.object_href(obj, ctx)
-        links = {"self": link(href), "update": link(href, "PUT"), "delete": link(href, "DELETE")}
-        links.update(out.links)
-        return links
-
-    def serialize_public_field(self, obj: DiffComment, ctx: SerializeContext) -> bool:
-        return obj.review.public
-
-    def serialize_user_field(self, obj: DiffComment, ctx: SerializeContext) -> Any:
-        return obj.review.user
-
-    def serialize_issue_status_field(self, obj: DiffComment, ctx: SerializeContext) -> str:
-        return obj.issue_status_name
 
 
 class FileDiffCommentsResource(_PublishedDiffCommentsResource):

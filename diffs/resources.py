@@ -4,7 +4,10 @@ and ``…/draft/diffs/[{rev}/]``, and their ``files/`` (spec: code-and-files.md 
 Both diff lists take an upload (multipart ``path``, ``parent_diff_path``, ``basedir``,
 ``base_commit_id``) and store it as the review request's draft diff; ``diffs/`` lists the
 public revisions only, ``draft/diffs/`` only the pending one (owner and admins).
-``Accept: text/x-patch`` on a diff or a file diff returns the uploaded bytes.
+``Accept: text/x-patch`` on a diff or a file diff returns the uploaded bytes. A review
+request created with history takes an empty diff instead, then its commits
+(``diffs.commit_resources``), then a PUT with ``finalize_commit_series`` and the cumulative
+diff; its files list shows the cumulative file diffs, or with ``commit-id`` one commit's.
 """
 
 from __future__ import annotations
@@ -20,13 +23,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.extra_data import apply_extra_data_changes
-from diffs.models import DiffSet, FileDiff
+from diffs.file_resources import DiffDataMixin
+from diffs.history import ValidationInfoError, decode_validation_info
+from diffs.models import DiffSet, FileDiff, created_with_history
 from diffs.parser import DiffParseError
 from diffs.services import (
+    CommitSeriesError,
     DiffEmptyError,
     DiffFileMissingError,
     DiffTooLargeError,
     check_diff,
+    diffset_create_empty,
+    diffset_finalize_commit_series,
     diffset_update,
     diffset_upload,
     filediff_update,
@@ -35,7 +43,7 @@ from diffs.services import (
 from rbapi import errors, inputs
 from rbapi.errors import WebAPIException, form_error
 from rbapi.etags import encode_etag
-from rbapi.fields import ExtraDataField, Field, SerializeContext
+from rbapi.fields import ExtraDataField, Field, ObjectField, SerializeContext
 from rbapi.inputs import validated
 from rbapi.links import absolute, link
 from rbapi.registry import get_resource
@@ -44,6 +52,14 @@ from reviews.models import Repository, ReviewRequest
 
 PATCH_MIMETYPE = "text/x-patch"
 NO_REPOSITORY = "This review request was created as attachments-only, with no repository."
+HISTORY_UPLOAD = (
+    "This review request was created with support for multiple commits.\n\n"
+    "Create an empty diff revision and upload commits to that instead."
+)
+NOT_HISTORY_DIFF = "This review request was not created with support for multiple commits."
+FINALIZE_REQUIRED = "This field is required when finalize_commit_series is set."
+FINALIZED = "This diff is already finalized."
+EMPTY_SERIES = "Cannot finalize an empty commit series."
 
 
 def wants_patch(request: Request) -> bool:
@@ -122,6 +138,7 @@ class DiffValidationInput(DiffUploadInput):
 
 class DiffUpdateInput(inputs.RBSerializer):
     extra_data = True
+    finalize_commit_series = inputs.BooleanField(required=False)
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -132,7 +149,7 @@ class ValidationResource(WebAPIResource):
     singleton = True
     # Its answer is its links alone (for the schema).
     links_only = True
-    item_child_resources = ("diff_validation",)
+    item_child_resources = ("commit_validation", "diff_validation")
 
     def get_item(self, request: Request, **kwargs: Any) -> Response:
         href = absolute(request, self.item_template)
@@ -143,14 +160,11 @@ class ValidationResource(WebAPIResource):
         return Response({"links": links})
 
 
-class DiffValidationResource(WebAPIResource):
-    """``/api/validation/diffs/``: would this diff upload? 200 ``{"stat": "ok"}`` or the
-    error the upload would get, in validation's codes (219, 220, 224, 206, 207)."""
+class UploadValidationResource(WebAPIResource):
+    """What ``/api/validation/diffs/`` and ``/commits/`` share: a GET of their links alone
+    (``links_only``, for the schema) and a POST that checks an upload without storing it."""
 
-    name = "diff_validation"
-    uri_name = "diffs"
     singleton = True
-    # GET answers with its links alone (for the schema).
     links_only = True
     item_methods = ("GET", "POST")
 
@@ -158,16 +172,16 @@ class DiffValidationResource(WebAPIResource):
         href = absolute(request, self.item_template)
         return Response({"links": {"create": link(href, "POST"), "self": link(href)}})
 
+
+class DiffValidationResource(UploadValidationResource):
+    """``/api/validation/diffs/``: would this diff upload? 200 ``{"stat": "ok"}`` or the
+    error the upload would get, in validation's codes (219, 220, 224, 206, 207)."""
+
+    name = "diff_validation"
+    uri_name = "diffs"
+
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        problems: dict[str, list[str]] = {}
-        try:
-            values = validated(DiffValidationInput, request.data)
-        except Exception as exc:
-            detail = getattr(exc, "detail", None)
-            if not isinstance(detail, dict):
-                raise
-            problems.update({key: list(value) for key, value in detail.items()})
-            values = {}
+        values, problems = inputs.validation_problems(DiffValidationInput, request.data)
         diff = _upload(request, "path")
         if diff is None:
             problems["path"] = [inputs.REQUIRED]
@@ -213,12 +227,13 @@ class DiffResource(PatchMixin, WebAPIResource):
     model_object_key = "revision"
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT")
-    item_child_resources = ("file_diff",)
+    item_child_resources = ("commit", "file_diff")
     ordering = ("revision",)
     list_select_related = ("review_request__repository",)
     is_draft = False
     # What RBTools reads (spec §0): it sends base commit ids, finds renames, and validates a
-    # diff before posting it. No history, no diff file attachments yet.
+    # diff before posting it (history: ``diffs.commit_resources``). No diff file attachments
+    # yet.
     capabilities = {
         "diffs": {
             "base_commit_ids": True,
@@ -280,6 +295,8 @@ class DiffResource(PatchMixin, WebAPIResource):
         if repository is None:
             raise WebAPIException(errors.INVALID_ATTRIBUTE, extra={"reason": NO_REPOSITORY})
         values = validated(DiffUploadInput, request.data)
+        if created_with_history(review_request):
+            return self._create_history(request, review_request, values, url_kwargs)
         diff = _upload(request, "path")
         if diff is None:
             raise form_error({"path": ["This field is required."]})
@@ -303,22 +320,93 @@ class DiffResource(PatchMixin, WebAPIResource):
             basedir=values.get("basedir", ""),
             base_commit_id=values.get("base_commit_id") or None,
         )
+        return self._draft_response(request, diffset, url_kwargs, status=201)
+
+    @staticmethod
+    def _draft_response(
+        request: Request, diffset: DiffSet, url_kwargs: dict[str, Any], *, status: int = 200
+    ) -> Response:
         # Whichever list it was posted to, the answer is the draft diff (spec §4.2).
         draft_resource = get_resource("draft_diff")
         return draft_resource.item_response(
             request,
             DiffSet.objects.select_related("review_request__repository").get(pk=diffset.pk),
             {**url_kwargs, "diff_revision": diffset.revision},
-            status=201,
+            status=status,
         )
+
+    def _create_history(
+        self,
+        request: Request,
+        review_request: ReviewRequest,
+        values: dict[str, Any],
+        url_kwargs: dict[str, Any],
+    ) -> Response:
+        """A review request created with history takes an empty diff, then its commits
+        (spec §4.4); a whole diff is refused with Review Board's reason and no ``fields``."""
+        if "path" in request.FILES or "path" in request.data:
+            raise WebAPIException(errors.INVALID_FORM_DATA, extra={"reason": HISTORY_UPLOAD})
+        diffset = diffset_create_empty(
+            review_request=review_request,
+            user=request.user,
+            base_commit_id=values.get("base_commit_id") or None,
+        )
+        return self._draft_response(request, diffset, url_kwargs, status=201)
 
     def update(self, request: Request, obj: DiffSet, *, url_kwargs: dict[str, Any]) -> Response:
         values = validated(DiffUpdateInput, request.data, extra_data=obj.extra_data)
+        if values.get("finalize_commit_series"):
+            return self._finalize(request, obj, url_kwargs)
         fields = values.get("extra_data_fields")
         if fields:
             obj = diffset_update(
                 diffset=obj, extra_data=apply_extra_data_changes(obj.extra_data, fields)
             )
+        return self.item_response(request, obj, url_kwargs)
+
+    def _finalize(self, request: Request, obj: DiffSet, url_kwargs: dict[str, Any]) -> Response:
+        """``finalize_commit_series``: the cumulative diff of the uploaded commits becomes the
+        diff's own (spec §4.4 step 3; 086, 091-093)."""
+        if not created_with_history(obj.review_request):
+            raise WebAPIException(errors.INVALID_ATTRIBUTE, extra={"reason": NOT_HISTORY_DIFF})
+        problems = {
+            name: [FINALIZE_REQUIRED]
+            for name in ("cumulative_diff", "validation_info")
+            if (
+                not isinstance(request.FILES.get(name), UploadedFile)
+                if name == "cumulative_diff"
+                else not str(request.data.get(name) or "").strip()
+            )
+        }
+        if problems:
+            raise form_error(problems)
+        try:
+            decode_validation_info(str(request.data["validation_info"]).strip())
+        except ValidationInfoError as exc:
+            raise form_error({"validation_info": [str(exc)]}) from None
+        if obj.commit_series_finalized:
+            raise WebAPIException(errors.INVALID_ATTRIBUTE, extra={"reason": FINALIZED})
+        if not obj.commits.exists():
+            raise WebAPIException(errors.INVALID_ATTRIBUTE, extra={"reason": EMPTY_SERIES})
+        diff = _upload(request, "cumulative_diff") or b""
+        parent_diff = _upload(request, "parent_diff") or b""
+        try:
+            checked = check_diff(
+                repository=obj.review_request.repository, diff=diff, parent_diff=parent_diff
+            )
+        except DiffEmptyError:
+            raise form_error({"cumulative_diff": ["The submitted file is empty."]}) from None
+        except DiffTooLargeError:
+            raise _too_large() from None
+        except (DiffParseError, DiffFileMissingError) as exc:
+            raise form_error({"cumulative_diff": [str(exc)]}) from None
+        try:
+            obj = diffset_finalize_commit_series(
+                diffset=obj, checked=checked, diff=diff, parent_diff=parent_diff
+            )
+        except CommitSeriesError as exc:
+            raise WebAPIException(errors.INVALID_ATTRIBUTE, extra={"reason": str(exc)}) from None
+        obj = DiffSet.objects.select_related("review_request__repository").get(pk=obj.pk)
         return self.item_response(request, obj, url_kwargs)
 
 
@@ -332,7 +420,7 @@ class DraftDiffResource(DiffResource):
     mimetype_list_resource_name = "diffs"
     item_result_key = "diff"
     list_result_key = "diffs"
-    item_child_resources = ("draft_file_diff",)
+    item_child_resources = ("draft_commit", "draft_file_diff")
     # Draft sub-resources have no uri_templates (spec §0).
     uri_template_names = ()
     uri_template_list_names = ()
@@ -353,7 +441,7 @@ class DraftDiffResource(DiffResource):
 
 
 # --- file diffs ------------------------------------------------------------------------------
-class FileDiffResource(PatchMixin, WebAPIResource):
+class FileDiffResource(DiffDataMixin, PatchMixin, WebAPIResource):
     name = "file_diff"
     uri_name = "files"
     model = FileDiff
@@ -371,7 +459,7 @@ class FileDiffResource(PatchMixin, WebAPIResource):
     list_select_related = ("diffset__review_request",)
     fields = (
         Field("binary"),
-        Field("dest_attachment"),
+        ObjectField("dest_attachment", resource="diff_file_attachment"),
         Field("dest_detail"),
         Field("dest_file"),
         Field("encoding"),
@@ -379,7 +467,7 @@ class FileDiffResource(PatchMixin, WebAPIResource):
         Field("id"),
         Field("orig_sha256"),
         Field("patched_sha256"),
-        Field("source_attachment"),
+        ObjectField("source_attachment", resource="diff_file_attachment"),
         Field("source_file"),
         Field("source_revision"),
         Field("status"),
@@ -399,6 +487,13 @@ class FileDiffResource(PatchMixin, WebAPIResource):
                 if number not in ("0", "1"):
                     raise form_error({"binary": [f'"{binary}" is not an integer']})
                 queryset = queryset.filter(binary=number == "1")
+            # A history diff's list holds its cumulative file diffs; ``commit-id`` asks for
+            # one commit's own instead (spec §4.4). Items are found either way.
+            commit_id = request.query_params.get("commit-id")
+            if commit_id:
+                queryset = queryset.filter(commit__commit_id=commit_id)
+            else:
+                queryset = queryset.filter(commit__isnull=True)
         return queryset
 
     def parent_of(self, obj: FileDiff) -> DiffSet:
@@ -408,13 +503,26 @@ class FileDiffResource(PatchMixin, WebAPIResource):
         return obj.is_mutable_by(request.user)
 
     # Not rendered yet (no diff viewer data): Review Board's values before the first render.
-    def serialize_dest_attachment_field(self, obj: FileDiff, ctx: SerializeContext) -> None:
+    def serialize_encoding_field(self, obj: FileDiff, ctx: SerializeContext) -> None:
         return None
 
-    serialize_source_attachment_field = serialize_dest_attachment_field
-    serialize_encoding_field = serialize_dest_attachment_field
-    serialize_orig_sha256_field = serialize_dest_attachment_field
-    serialize_patched_sha256_field = serialize_dest_attachment_field
+    serialize_orig_sha256_field = serialize_encoding_field
+
+    # The binary files uploaded to /repositories/{id}/diff-file-attachments/ (spec §8).
+    def serialize_dest_attachment_field(self, obj: FileDiff, ctx: SerializeContext) -> Any:
+        from attachments.diff_resources import filediff_attachment
+
+        return filediff_attachment(obj, ctx, source_side=False)
+
+    def serialize_source_attachment_field(self, obj: FileDiff, ctx: SerializeContext) -> Any:
+        from attachments.diff_resources import filediff_attachment
+
+        return filediff_attachment(obj, ctx, source_side=True)
+
+    def serialize_patched_sha256_field(self, obj: FileDiff, ctx: SerializeContext) -> Any:
+        # The new side's checksum is that of its uploaded file, once there is one (g107).
+        attachment = self.serialize_dest_attachment_field(obj, ctx)
+        return attachment.sha256_checksum if attachment is not None else None
 
     def get_item(self, request: Request, **kwargs: Any) -> Any:
         obj = self.get_object(request, kwargs)

@@ -2,12 +2,16 @@
 
 from accounts import resources as user_list_resources  # noqa: F401
 from attachments import comment_resources as attachment_comment_resources  # noqa: F401
+from attachments import diff_resources as diff_attachment_resources  # noqa: F401
 from attachments import resources as attachment_resources  # noqa: F401
 from attachments import screenshot_resources  # noqa: F401
 from changes import resources as change_resources  # noqa: F401
 from diffs import comment_resources as diff_comment_resources  # noqa: F401
+from diffs import commit_resources as diff_commit_resources  # noqa: F401
+from diffs import context_resources as diff_context_resources  # noqa: F401
 from diffs import file_resources as diff_file_resources  # noqa: F401
 from diffs import resources as diff_resources  # noqa: F401
+from extensions import resources as extension_resources  # noqa: F401
 from oauth import resources as oauth_resources  # noqa: F401
 from rbapi import info, root, session, users  # noqa: F401
 from reviews.resources import (  # noqa: F401

@@ -47,7 +47,7 @@ from rbapi.ratelimit import TOKEN_ACCOUNT, login_attempts_exceeded, record_login
 SESSION_API_TOKEN = "webapi_token_id"
 SESSION_OAUTH2_TOKEN = "oauth2_token_id"
 TOO_MANY_ATTEMPTS = "Maximum number of login attempts exceeded."
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "rbapi.session_store.SessionUserBackend"
 
 
 class LoginFailed(AuthenticationFailed):

@@ -76,6 +76,17 @@ class SerializeContext:
 
     @classmethod
     def from_request(cls, request: Request, url_kwargs: dict[str, Any]) -> SerializeContext:
+        """The context of ``request``, parsed once per request, method and URL (the view
+        checks the options before any write, then serialises with the same context; an
+        If-Match check serialises as the GET would, which reads no body)."""
+        memo: dict = request.__dict__.setdefault("_rbapi_contexts", {})
+        key = (request.method, *sorted(url_kwargs.items()))
+        if key not in memo:
+            memo[key] = cls._parse(request, url_kwargs)
+        return memo[key]
+
+    @classmethod
+    def _parse(cls, request: Request, url_kwargs: dict[str, Any]) -> SerializeContext:
         def option(query_name: str) -> str | None:
             if request.method != "GET":
                 body_name = query_name.replace("-", "_")
@@ -84,17 +95,19 @@ class SerializeContext:
                     return data[body_name]
             return request.query_params.get(query_name)
 
+        # As Review Board does: a bad ``force_text_type`` in a write's body is error 105
+        # naming it; anywhere else (the query string, ``include-text-types``) an unknown
+        # text type is ignored.
         force = option("force-text-type")
         if force is not None and force not in TEXT_TYPES:
-            raise form_error({"force-text-type": [choice_message(force, TEXT_TYPES)]})
+            data = getattr(request, "data", None) or {}
+            if request.method != "GET" and "force_text_type" in data:
+                raise form_error({"force_text_type": [choice_message(force, TEXT_TYPES)]})
+            force = None
         include = set(_names(option("include-text-types")) or ())
         if option("include-raw-text-fields") in ("1", "true", "True"):
             include.add("raw")
-        unknown = include - {"raw", *TEXT_TYPES}
-        if unknown:
-            raise form_error(
-                {"include-text-types": [choice_message(sorted(unknown)[0], ("raw", *TEXT_TYPES))]}
-            )
+        include &= {"raw", *TEXT_TYPES}
         return cls(
             request=request,
             url_kwargs=dict(url_kwargs),

@@ -7,7 +7,8 @@ argument at once by the base resource):
 * ``BooleanFilter``: true only for ``1``/``true`` in any case, anything else false;
 * ``NumberFilter``: ``"x" is not an integer`` (64-bit);
 * ``IDFilter``: ``"x" is not a valid ID``;
-* ``DateTimeFilter``: ISO 8601 (naive values are UTC), else ``"x" is not a valid date/time``;
+* ``DateTimeFilter``: dateutil's parser (naive values are UTC), else ``This timestamp is not a
+  valid ISO 8601 date/time``;
 * ``ChoiceFilter``: ``"x" is not a valid value. Valid values are: ...``;
 * ``CommaListFilter``: ``"a, b"`` (or a JSON array) as a list, for ``method=`` filters;
 * text is django-filter's ``CharFilter`` (with ``strip=False``: values are matched as sent).
@@ -20,17 +21,18 @@ filters. Unknown query arguments are ignored, as upstream does.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Sequence
 from typing import Any
 
+import dateutil.parser
 import django_filters
 from django import forms
 from django.db.models import Model
 
-from rbapi.errors import WebAPIException
 from rbapi.fields import choice_message
-from rbapi.parsers import MAX_ID, as_id, parse_bool, parse_comma_list, parse_datetime
+from rbapi.parsers import MAX_ID, as_id, parse_bool, parse_comma_list
 
 _INTEGER = re.compile(r"^[-+]?[0-9]{1,30}$")
 
@@ -64,14 +66,29 @@ class RBIDField(forms.Field):
         return number
 
 
+# Review Board's words for a date filter it cannot read (the same for every list).
+BAD_TIMESTAMP = "This timestamp is not a valid ISO 8601 date/time"
+
+
+def parse_filter_datetime(value: str) -> datetime.datetime:
+    """A date filter's value read as Review Board reads it: dateutil's general parser (so
+    ``2026-01-01 10:00``, ``20260101`` and ``Jan 1 2026`` work, ISO week dates do not);
+    naive values are UTC. A date that overflows when converted to UTC is refused (the
+    original answers an HTML 500)."""
+    try:
+        parsed = dateutil.parser.parse(str(value))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.UTC)
+        return parsed.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
+        raise forms.ValidationError(BAD_TIMESTAMP) from None
+
+
 class RBDateTimeField(forms.Field):
     def to_python(self, value: Any) -> Any:
         if _blank(value):
             return None
-        try:
-            return parse_datetime("", value)
-        except WebAPIException:
-            raise forms.ValidationError(f'"{value}" is not a valid date/time') from None
+        return parse_filter_datetime(value)
 
 
 class RBChoiceField(forms.Field):

@@ -217,3 +217,18 @@ def validated(
     serializer = serializer_class(data=data, partial=partial, context=context)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def validation_problems(
+    serializer_class: type[RBSerializer], data: Mapping[str, Any], **context: Any
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The values of ``data`` and its bad fields, returned rather than raised, for resources
+    that report them in one error 105 together with problems found outside the serializer
+    (a missing upload, a committer the repository's tool needs)."""
+    try:
+        return validated(serializer_class, data, **context), {}
+    except Exception as exc:
+        detail = getattr(exc, "detail", None)
+        if not isinstance(detail, dict):
+            raise
+        return {}, {key: list(value) for key, value in detail.items()}

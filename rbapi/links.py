@@ -31,6 +31,19 @@ def absolute(request: Request, path: str) -> str:
     return request.build_absolute_uri(path)
 
 
+def singleton_self_href(resource: Any, request: Request, href: str) -> str:
+    """The ``self`` href of an object: a singleton (a draft, the session) served at the URL
+    of this very request links to that URL with its query string, as Review Board does
+    (``.../draft/?only-fields=extra_data``); everything else to its bare URL."""
+    if (
+        getattr(resource, "singleton", False)
+        and request.META.get("QUERY_STRING")
+        and absolute(request, request.path) == href
+    ):
+        return request.build_absolute_uri()
+    return href
+
+
 def fill_template(template: str, kwargs: dict[str, Any]) -> str:
     """``/api/users/{username}/`` + ``{"username": "doc"}`` -> ``/api/users/doc/``."""
     return template.format(**kwargs)
@@ -78,7 +91,7 @@ class LinksMixin:
 
     def get_links(self, obj: Any, ctx: SerializeContext, out: Output) -> dict[str, Any]:
         href = self.object_href(obj, ctx)
-        links: dict[str, Any] = {"self": link(href)}
+        links: dict[str, Any] = {"self": link(singleton_self_href(self, ctx.request, href))}
         if "PUT" in self.item_methods:
             links["update"] = link(href, "PUT")
         if "DELETE" in self.item_methods:

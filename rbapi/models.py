@@ -8,6 +8,7 @@ instead of creating a second object (see ``rbapi.idempotency``).
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
 
@@ -52,3 +53,26 @@ class CacheGeneration(models.Model):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class UserSession(AbstractBaseSession):
+    """A login session that also names its user, so that reading the session joins the user
+    (``rbapi.session_store``): one query where Django's own sessions take two. Deleting the
+    user deletes their sessions."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from rbapi.session_store import SessionStore
+
+        return SessionStore
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "rbapi_session"

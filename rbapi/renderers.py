@@ -53,6 +53,15 @@ def envelope(data: Any, renderer_context: dict | None) -> dict[str, Any]:
     return wrapped
 
 
+def xml_order(wrapped: dict[str, Any]) -> dict[str, Any]:
+    """The top-level order of Review Board's XML: ``stat``, the payload, then ``links`` and
+    ``total_results`` last, in that order (JSON sorts its keys, so only XML shows this)."""
+    tail = [key for key in ("links", "total_results") if key in wrapped]
+    ordered = {key: value for key, value in wrapped.items() if key not in tail}
+    ordered.update((key, wrapped[key]) for key in tail)
+    return ordered
+
+
 class RBJSONRenderer(BaseRenderer):
     """Review Board JSON: sorted keys, default separators, no charset parameter."""
 
@@ -155,4 +164,4 @@ class RBXMLRenderer(BaseRenderer):
         response = (renderer_context or {}).get("response")
         if response is not None and response.status_code in (204, 304):
             return b""
-        return _XMLWriter().render(envelope(data, renderer_context))
+        return _XMLWriter().render(xml_order(envelope(data, renderer_context)))

@@ -56,6 +56,9 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
     uri_object_key: ClassVar[str | None] = None
     uri_object_key_regex: ClassVar[str] = r"[0-9]+"
     model_object_key: ClassVar[str] = "pk"
+    # The object's foreign key to its parent's object: an item lookup sets it from the parent
+    # the URL already resolved, so the parent is never joined or fetched a second time.
+    parent_field: ClassVar[str | None] = None
     model: ClassVar[type[Model] | None] = None
     fields: ClassVar[tuple[Field, ...]] = ()
     singleton: ClassVar[bool] = False
@@ -261,9 +264,12 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
             request,
             self.filter_queryset(request, self.get_queryset(request, parent=parent, is_list=True)),
         )
-        if wants_counts_only(request):
-            return Response({"count": queryset.count()})
         paginator = self.pagination_class()
+        if wants_counts_only(request):
+            # A bad start/max-results is refused even here, as Review Board does.
+            paginator.parse(request)
+            count = len(queryset) if isinstance(queryset, list) else queryset.count()
+            return Response({"count": count})
         page = paginator.paginate(self.optimize_queryset(queryset), request)
         ctx = self.serialize_context(request, kwargs)
         self.prepare_page(page.items, ctx)
@@ -325,9 +331,12 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
     def lookup_object(self, request: Request, url_kwargs: dict[str, Any], parent: Any) -> Any:
         queryset = self.get_queryset(request, parent=parent, is_list=False)
         try:
-            return queryset.get(**{self.model_object_key: url_kwargs[self.uri_object_key]})
+            obj = queryset.get(**{self.model_object_key: url_kwargs[self.uri_object_key]})
         except (queryset.model.DoesNotExist, ValueError):
             raise WebAPIException(errors.DOES_NOT_EXIST) from None
+        if self.parent_field is not None and parent is not None:
+            setattr(obj, self.parent_field, parent)
+        return obj
 
     def get_parent_object(self, request: Request, url_kwargs: dict[str, Any]) -> Any:
         parent = self.parent_resource_class

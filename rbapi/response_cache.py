@@ -260,7 +260,7 @@ def _fast_key(request: HttpRequest, generation_: str, identity: str) -> str:
 
 
 _FAST_SQL = (
-    "SELECT g.value, (SELECT s.expire_date FROM django_session s WHERE s.session_key = %s) "
+    "SELECT g.value, (SELECT s.expire_date FROM rbapi_session s WHERE s.session_key = %s) "
     "FROM rbapi_cachegeneration g WHERE g.id = 1"
 )
 

@@ -24,6 +24,8 @@ class RootResource(WebAPIResource):
     singleton = True
     item_child_resources = (
         "all_diff_comment",
+        "all_file_attachment_comment",
+        "extension",
         "group",
         "info",
         "oauth_app",

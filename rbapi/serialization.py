@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from rbapi.fields import ObjectField, ObjectListField, Output, SerializeContext
 from rbapi.registry import get_resource
+from rbapi.xml_order import order_item, order_links
 
 
 class SerializationMixin:
@@ -80,7 +81,8 @@ class SerializationMixin:
         if ctx.only_links is not None:
             links = {name: value for name, value in links.items() if name in ctx.only_links}
         if links or ctx.only_links is None or ctx.only_links:
-            out.data["links"] = links
+            out.data["links"] = order_links(self.item_result_key, links)
         if out.expanded:
             out.data["_expanded"] = out.expanded
-        return out.data
+        # JSON sorts keys anyway; XML shows the original's order.
+        return order_item(self.item_result_key, out.data)

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rbapi.fields import SerializeContext
-from rbapi.links import absolute, link
+from rbapi.links import absolute, link, singleton_self_href
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
 
@@ -32,7 +32,7 @@ class SessionResource(WebAPIResource):
         href = absolute(request, self.item_template)
         user = request.user
         data: dict[str, Any] = {"authenticated": bool(user.is_authenticated)}
-        links: dict[str, Any] = {"self": link(href)}
+        links: dict[str, Any] = {"self": link(singleton_self_href(self, request, href))}
         if user.is_authenticated:
             links["delete"] = link(href, "DELETE")
             user_resource = get_resource("user")

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "status_updates",
     "attachments",
     "diffs",
+    "extensions",
     "webapi",
     "oauth",
     "oauth2_provider",
@@ -63,7 +64,7 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "rbapi.session_store.SessionUserMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost: cached GETs are answered here, after every other middleware has run.
     "rbapi.response_cache.FastPathMiddleware",
@@ -117,8 +118,8 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
             "LOCATION": CACHE_URL,
         }
     }
-    # Sessions survive a cache flush and stay consistent across workers and nodes.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Sessions survive a cache flush and stay consistent across workers and nodes: the
+    # session store keeps them in the cache in front of the table (RBAPI_SESSION_CACHE).
 elif CACHE_URL.startswith("file://"):
     # Files shared by the server processes of one machine (bin/serve's default): rate-limit
     # counters agree across workers without a Redis server.
@@ -130,12 +131,13 @@ elif CACHE_URL.startswith("file://"):
             "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # A per-process cache in front of sessions would let one worker keep a session that
-    # another worker logged out, so without a shared cache sessions live in the database only.
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions name their user, so a request reads both in one query (rbapi.session_store).
+SESSION_ENGINE = "rbapi.session_store"
+# Only a cache every server shares may stand in front of the session table: a per-process one
+# would let one worker keep a session that another worker logged out.
+RBAPI_SESSION_CACHE = CACHE_URL.startswith(("redis://", "rediss://"))
 
 # Rendered GET answers (rbapi.response_cache): entries are immutable (keyed by the write
 # generation), so each process keeps its own, in memory; RBAPI_RESPONSE_CACHE=false turns it off.
@@ -237,7 +239,12 @@ CORS_URLS_REGEX = r"^/(api|oauth2)/.*$"
 RBAPI_TRUSTED_ORIGINS = env_list("RBAPI_TRUSTED_ORIGINS")
 
 # --- Auth -----------------------------------------------------------------------------------
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Passwords and permissions: Django's model backend. The API's logins name the second in their
+# sessions, which reads a session's user in the same query as the session (session_store).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "rbapi.session_store.SessionUserBackend",
+]
 
 # Rate limits ("<count>/<s|m|h|d>", empty = off), counted in the shared cache; Review Board's
 # defaults. Failed logins (bad password or token) are limited per client address.
@@ -302,6 +309,8 @@ RBAPI_ANONYMOUS_READ = env_bool("RBAPI_ANONYMOUS_READ", True)
 RBAPI_ALLOW_SELF_SHIP_IT = env_bool("RBAPI_ALLOW_SELF_SHIP_IT", True)
 # The reviews.status_updates feature: off turns the status update resource into 101s.
 RBAPI_STATUS_UPDATES = env_bool("RBAPI_STATUS_UPDATES", True)
+# Review Bot's extension item and its review resource (extensions.catalog); off: 100/404.
+RBAPI_REVIEW_BOT_EXTENSION = env_bool("RBAPI_REVIEW_BOT_EXTENSION", True)
 # The site URL reported by the root resource; by default derived from the request.
 RBAPI_SITE_URL = os.environ.get("RBAPI_SITE_URL", "")
 # "name:email,name:email" -> site.administrators.

@@ -461,3 +461,21 @@ class GeneralComment(models.Model):
             and self.issue_status in (self.OPEN, self.VERIFYING_RESOLVED, self.VERIFYING_DROPPED)
         )
         return not needs_author or user.pk == self.review.user_id or user.is_superuser
+
+
+def comment_issue_behaviour() -> dict:
+    """The issue rules of general comments (statuses, their names, who may move them), for
+    the other comment models to take into their class bodies: diff, file attachment and
+    screenshot comments have the same columns and follow the same rules."""
+    names = (
+        "OPEN",
+        "RESOLVED",
+        "DROPPED",
+        "VERIFYING_RESOLVED",
+        "VERIFYING_DROPPED",
+        "ISSUE_STATUSES",
+        "issue_status_name",
+        "is_issue_status_mutable_by",
+        "may_set_issue_status",
+    )
+    return {name: GeneralComment.__dict__[name] for name in names}

@@ -9,13 +9,18 @@ the same review request (stricter than the original, on purpose). The whole reso
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from changes.models import ChangeDescription
+from core.errors import InvalidFieldsError
+from core.extra_data import apply_extra_data_changes
 from rbapi import inputs
 from rbapi.fields import ExtraDataField, Field, ObjectField
 from rbapi.inputs import validated
@@ -24,6 +29,7 @@ from reviews.models import Review, ReviewRequest
 from status_updates.filters import STATE_CHOICES, STATE_CODES, StatusUpdateFilterSet
 from status_updates.models import StatusUpdate
 from status_updates.services import (
+    CANNOT_RUN,
     status_update_create,
     status_update_delete,
     status_update_update,
@@ -60,26 +66,63 @@ class StatusUpdateUpdateInput(inputs.RBSerializer):
     url = inputs.CharField(max_length=255, required=False, allow_blank=True)
     url_text = inputs.CharField(max_length=64, required=False, allow_blank=True)
     state = inputs.ChoiceField((*STATE_CHOICES, REQUEST_RUN), required=False)
-    timeout = inputs.IntegerField(
-        min_value=0, max_value=MAX_TIMEOUT, required=False, allow_null=True
-    )
-    change_id = inputs.RelatedField(
-        queryset=_changes,
-        message="Invalid change description ID",
-        required=False,
-        allow_null=True,
-        source="change_description",
-    )
-    review_id = inputs.RelatedField(
-        queryset=_reviews,
-        message="Invalid review ID",
-        required=False,
-        allow_null=True,
-        source="review",
-    )
+    # As in Review Board, an empty ``timeout``, ``change_id`` or ``review_id`` is
+    # '"" is not an integer'; the IDs are looked up (in ``validate``) only once every field
+    # is well-formed, so a bad ID is reported alone, the change before the review.
+    timeout = inputs.IntegerField(min_value=0, max_value=MAX_TIMEOUT, required=False)
+    change_id = inputs.IntegerField(required=False, source="change_description")
+    review_id = inputs.IntegerField(required=False, source="review")
+
+    def _lookup(
+        self,
+        attrs: dict[str, Any],
+        field: str,
+        source: str,
+        choices: Callable[[dict[str, Any]], QuerySet],
+        message: str,
+    ) -> None:
+        if source not in attrs:
+            return
+        found = choices(self.context).filter(pk=attrs[source]).first()
+        if found is None:
+            raise serializers.ValidationError({field: [message]})
+        attrs[source] = found
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # The extra_data forms are checked last, in ``validate``: set them aside so a
+        # malformed field is reported without them.
+        fields = inputs.extra_data_fields(data) or None
+        if fields and hasattr(data, "getlist"):
+            # Still form data (DRF reads blanks differently there), without copying uploads.
+            kept = QueryDict(mutable=True)
+            for name in data:
+                if name not in fields:
+                    kept.setlist(name, data.getlist(name))
+            data = kept
+        elif fields:
+            data = {name: value for name, value in data.items() if name not in fields}
+        values = super().to_internal_value(data)
+        values["extra_data_fields"] = fields
+        return values
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Review Board's precedence, each step reported alone: malformed fields (above),
+        then a run the stored state does not allow, then the change and the review IDs,
+        then the extra_data forms. The service decides the run again under its locks."""
         state = attrs.pop("state", None)
+        status_update = self.context.get("status_update")
+        if state == REQUEST_RUN and status_update is not None and not status_update.can_run:
+            raise serializers.ValidationError({"state": [CANNOT_RUN]})
+        self._lookup(
+            attrs, "change_id", "change_description", _changes, "Invalid change description ID"
+        )
+        self._lookup(attrs, "review_id", "review", _reviews, "Invalid review ID")
+        extra_data_fields = attrs.get("extra_data_fields")
+        if extra_data_fields:
+            try:
+                apply_extra_data_changes(self.context.get("extra_data") or {}, extra_data_fields)
+            except InvalidFieldsError as exc:
+                raise serializers.ValidationError(exc.fields or {}) from None
         if state == REQUEST_RUN:
             attrs["request_run"] = True
         elif state is not None:
@@ -89,10 +132,11 @@ class StatusUpdateUpdateInput(inputs.RBSerializer):
 
 
 class StatusUpdateCreateInput(StatusUpdateUpdateInput):
-    """A POST: ``service_id`` and ``summary`` are required, and ``request-run`` is no state."""
+    """A POST: ``service_id`` and ``summary`` are required (present; blank is accepted, as
+    in Review Board), and ``request-run`` is no state."""
 
-    service_id = inputs.CharField(max_length=255)
-    summary = inputs.CharField(max_length=255)
+    service_id = inputs.CharField(max_length=255, allow_blank=True)
+    summary = inputs.CharField(max_length=255, allow_blank=True)
     state = inputs.ChoiceField(STATE_CHOICES, required=False)
 
 
@@ -102,6 +146,7 @@ class StatusUpdateResource(WebAPIResource):
     name = "status_update"
     model = StatusUpdate
     uri_object_key = "status_update_id"
+    parent_field = "review_request"
     uri_template_names = ("review_request_status_update", "status_update")
     uri_template_list_names = ("review_request_status_updates", "status_updates")
     list_methods = ("GET", "POST")
@@ -131,7 +176,9 @@ class StatusUpdateResource(WebAPIResource):
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
-        return StatusUpdate.objects.filter(review_request=parent).select_related("review_request")
+        # Items get their review request from the URL's (``parent_field``); pages join it
+        # through ``list_select_related``.
+        return StatusUpdate.objects.filter(review_request=parent)
 
     def parent_of(self, obj: StatusUpdate) -> ReviewRequest:
         return obj.review_request
@@ -161,6 +208,7 @@ class StatusUpdateResource(WebAPIResource):
             review_request=obj.review_request,
             user=request.user,
             extra_data=obj.extra_data,
+            status_update=obj,
         )
         obj = status_update_update(
             status_update=obj,

@@ -25,7 +25,7 @@ from core.errors import InvalidFieldsError
 from core.extra_data import apply_extra_data_changes
 from core.transactions import write_transaction
 from reviews.models import Review, ReviewRequest
-from reviews.services.locks import lock_review_request, lock_status_update
+from reviews.services.locks import lock_review_request_row, lock_status_update
 from status_updates.models import StatusUpdate
 
 # Sent when a client asks for a status update to be run (again): the integration that owns
@@ -49,12 +49,13 @@ class StatusUpdateValues(TypedDict, total=False):
     review: Review | None
 
 
-def _lock(status_update: StatusUpdate) -> tuple[ReviewRequest, StatusUpdate]:
-    """Lock the review request, then the status update, in the documented order."""
-    review_request = lock_review_request(status_update.review_request_id)
+def _lock(status_update: StatusUpdate) -> StatusUpdate:
+    """Lock the review request, then the status update, in the documented order, and re-read
+    the update (nothing here decides on the review request's own fields)."""
+    lock_review_request_row(status_update.review_request_id)
     locked = lock_status_update(status_update.pk)
-    locked.review_request = review_request
-    return review_request, locked
+    locked.review_request = status_update.review_request
+    return locked
 
 
 @write_transaction
@@ -66,9 +67,9 @@ def status_update_create(
     extra_data_fields: dict[str, Any] | None = None,
 ) -> StatusUpdate:
     """Create a status update on ``review_request`` and return it as stored."""
-    locked = lock_review_request(review_request.pk)
+    lock_review_request_row(review_request.pk)
     return StatusUpdate.objects.create(
-        review_request=locked,
+        review_request=review_request,
         user=user,
         timestamp=timezone.now(),
         extra_data=apply_extra_data_changes({}, extra_data_fields or {}),
@@ -89,7 +90,7 @@ def status_update_update(
     integration to run the update again, all decided on the locked row: a run the stored
     state does not allow refuses the whole request (105 on ``state``) and stores nothing.
     The timestamp restarts, so a timeout counts from this update (as upstream)."""
-    _review_request, locked = _lock(status_update)
+    locked = _lock(status_update)
     if request_run and not locked.can_run:
         raise InvalidFieldsError({"state": [CANNOT_RUN]})
     for name, value in values.items():
@@ -110,5 +111,5 @@ def status_update_update(
 def status_update_delete(*, status_update: StatusUpdate) -> None:
     """Delete the update, under the same locks as a change, so a delete never interleaves
     with a PUT or a run request on it."""
-    _review_request, locked = _lock(status_update)
+    locked = _lock(status_update)
     locked.delete()

@@ -12,8 +12,13 @@ def make_review_request(
     *, submitter, publish: bool = False, people=(), groups=(), repository=None, **values: Any
 ) -> ReviewRequest:
     """A review request whose draft holds ``values`` (with a summary and description by
-    default), published when asked."""
+    default), published when asked. ``extra_data`` goes on the review request itself:
+    publishing does not copy a draft's extra_data (as in Review Board)."""
+    extra_data = values.pop("extra_data", None)
     review_request = review_request_create(submitter=submitter, repository=repository)
+    if extra_data is not None:
+        review_request.extra_data = {**review_request.extra_data, **extra_data}
+        review_request.save(update_fields=["extra_data"])
     draft = review_request.draft
     values = {"summary": "Add frobnicator", "description": "Adds a frobnicator.", **values}
     for name, value in values.items():

@@ -155,6 +155,15 @@ class BaseGeneralCommentResource(WebAPIResource):
             values["issue_status"] = GeneralComment.OPEN if data["issue_opened"] else ""
         return CommentChanges(values=values, extra_data_fields=data["extra_data_fields"])
 
+    def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """``issue_status`` is a plain choice that Review Board checks first: a bad value is
+        105 before the lookup and the rights (and even on a draft, where it is ignored)."""
+        status = request.data.get("issue_status")
+        if self.allows_issues and status is not None and str(status) not in ISSUE_STATUS_CODES:
+            message = choice_message(str(status), tuple(ISSUE_STATUS_CODES))
+            raise form_error({"issue_status": [message]})
+        return super().put(request, *args, **kwargs)
+
     def update(
         self, request: Request, obj: GeneralComment, *, url_kwargs: dict[str, Any]
     ) -> Response:
@@ -246,6 +255,49 @@ class ReviewReplyGeneralCommentResource(BaseGeneralCommentResource):
         if reply_to_id is None:
             raise form_error({"reply_to_id": [NOT_A_COMMENT]})
         return reply_to_id
+
+
+class PublishedCommentsMixin:
+    """A read-only list of comments gathered from many reviews (per file diff, per
+    attachment or screenshot, or all of a kind): each comment links to its own URL under its
+    review or reply, which its ``review_comment_resource`` / ``reply_comment_resource``
+    build, and shows its review's ``public`` and ``user``. Used by the diff, file attachment
+    and screenshot comment lists alike."""
+
+    review_comment_resource: ClassVar[str] = ""
+    reply_comment_resource: ClassVar[str] = ""
+    uri_object_key = "comment_id"
+    ordering = ("timestamp", "pk")
+    uri_template_names = ()
+
+    def _own_resource(self, obj: Any) -> WebAPIResource:
+        from rbapi.registry import get_resource
+
+        reply = obj.review.base_reply_to_id is not None
+        return get_resource(self.reply_comment_resource if reply else self.review_comment_resource)
+
+    def object_href(self, obj: Any, ctx: SerializeContext) -> str:
+        return self._own_resource(obj).object_href(obj, ctx)
+
+    def object_url_kwargs(self, obj: Any) -> dict[str, Any]:
+        return self._own_resource(obj).object_url_kwargs(obj)
+
+    def get_links(self, obj: Any, ctx: SerializeContext, out: Any) -> dict[str, Any]:
+        from rbapi.links import link
+
+        href = self.object_href(obj, ctx)
+        links = {"self": link(href), "update": link(href, "PUT"), "delete": link(href, "DELETE")}
+        links.update(out.links)
+        return links
+
+    def serialize_public_field(self, obj: Any, ctx: SerializeContext) -> bool:
+        return obj.review.public
+
+    def serialize_user_field(self, obj: Any, ctx: SerializeContext) -> Any:
+        return obj.review.user
+
+    def serialize_issue_status_field(self, obj: Any, ctx: SerializeContext) -> str:
+        return obj.issue_status_name
 
 
 # Diff comments: diffs.comment_resources. Screenshot comments:

@@ -18,9 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rbapi import errors
-from rbapi.errors import WebAPIException
+from rbapi.errors import WebAPIException, form_error
 from rbapi.exceptions import field_errors
 from rbapi.fields import (
+    STORED_TEXT_TYPES,
     ExtraDataField,
     Field,
     ObjectField,
@@ -28,6 +29,7 @@ from rbapi.fields import (
     RichTextField,
     SerializeContext,
     apply_text_type,
+    choice_message,
 )
 from rbapi.inputs import CharField, RBSerializer, validated
 from rbapi.parsers import as_id, parse_comma_list
@@ -40,6 +42,12 @@ User = get_user_model()
 
 SUMMARY_MAX = 300
 NEW_REQUEST_CHANGEDESC = "Change descriptions cannot be used for drafts of new review requests"
+TEXT_TYPE_FIELDS = (
+    "text_type",
+    "changedescription_text_type",
+    "description_text_type",
+    "testing_done_text_type",
+)
 
 
 def _truncate_summary(summary: str) -> str:
@@ -65,7 +73,8 @@ class DraftInput(RBSerializer):
     """
 
     extra_data = True
-    summary = CharField(required=False, allow_blank=True)
+    # Review Board keeps the summary as sent, surrounding spaces included.
+    summary = CharField(required=False, allow_blank=True, trim_whitespace=False)
     branch = CharField(required=False, allow_blank=True)
     bugs_closed = CharField(required=False, allow_blank=True, trim_whitespace=False)
     commit_id = CharField(required=False, allow_blank=True)
@@ -128,6 +137,18 @@ class DraftInput(RBSerializer):
         return found
 
 
+def check_text_types(data: Any) -> None:
+    """The text types are plain choices that Review Board checks before anything else (the
+    review request, the rights): a bad one is 105 naming it, without the draft."""
+    problems = {
+        name: [choice_message(str(data[name]), STORED_TEXT_TYPES)]
+        for name in TEXT_TYPE_FIELDS
+        if name in data and str(data[name]) not in STORED_TEXT_TYPES
+    }
+    if problems:
+        raise form_error(problems)
+
+
 def draft_changes(draft: ReviewRequestDraft, data: Any, user: Any) -> DraftChanges:
     """The validated edits of ``draft`` from request ``data``, or 105 with every bad field."""
     problems: dict[str, Any] = {}
@@ -150,7 +171,10 @@ def draft_changes(draft: ReviewRequestDraft, data: Any, user: Any) -> DraftChang
                 changes.values[attr] = getattr(probe, attr)
         except WebAPIException as exc:
             problems.update(exc.fields or {})
-    if "changedescription" in data or "changedescription_text_type" in data:
+    # The legacy ``text_type`` also sets the pending change description's type, once there is
+    # one (Review Board: a published request's draft).
+    legacy_type = "text_type" in data and draft.changedesc is not None
+    if "changedescription" in data or "changedescription_text_type" in data or legacy_type:
         _changedescription(draft, data, changes, problems)
     if problems:
         raise serializers.ValidationError(problems)
@@ -167,6 +191,8 @@ def _changedescription(
     probe = copy.copy(changedesc)
     renamed = {"changedescription": "text", "changedescription_text_type": "text_type"}
     fields = {renamed[key]: value for key, value in data.items() if key in renamed}
+    if "text_type" not in fields and "text_type" in data:
+        fields["text_type"] = data["text_type"]
     try:
         changed = apply_text_type(probe, "text", fields)
     except WebAPIException as exc:
@@ -260,6 +286,7 @@ class DraftResource(WebAPIResource):
         """One service call: reopen (POST on a discarded request), edit, publish. Invalid
         input is decided on the draft as it is under the lock and leaves everything as it
         was, the reopening included; the 105 carries the current draft."""
+        check_text_types(request.data)
         review_request = self.get_parent_object(request, url_kwargs)
         if not review_request.is_mutable_by(request.user):
             raise self.no_access_error(request)

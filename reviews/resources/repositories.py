@@ -119,6 +119,7 @@ class RepositoryResource(WebAPIResource):
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT", "DELETE")
     item_child_resources = (
+        "diff_file_attachment",
         "repository_branches",
         "repository_commits",
         "repository_group",

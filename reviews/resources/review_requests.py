@@ -31,7 +31,14 @@ from rbapi.fields import (
     choice_message,
     embedded_object,
 )
-from rbapi.inputs import CharField, ChoiceField, IntegerField, RBSerializer, validated
+from rbapi.inputs import (
+    BooleanField,
+    CharField,
+    ChoiceField,
+    IntegerField,
+    RBSerializer,
+    validated,
+)
 from rbapi.parsers import as_id, parse_bool
 from rbapi.resources import WebAPIResource
 from reviews.errors import CommitIdInUseError
@@ -46,6 +53,7 @@ from reviews.services import (
 User = get_user_model()
 
 STATUS_CODES = {"pending": "P", "submitted": "S", "discarded": "D"}
+HISTORY_NEEDS_REPOSITORY = "A repository is required to create a review request with history."
 
 
 class ReviewRequestResource(WebAPIResource):
@@ -57,6 +65,7 @@ class ReviewRequestResource(WebAPIResource):
     item_child_resources = (
         "change",
         "diff",
+        "diff_context",
         "draft",
         "file_attachment",
         "last_update",
@@ -166,7 +175,9 @@ class ReviewRequestResource(WebAPIResource):
 
     # --- fields --------------------------------------------------------------------------------
     def serialize_created_with_history_field(self, obj: Any, ctx: SerializeContext) -> bool:
-        return False
+        from diffs.models import created_with_history
+
+        return created_with_history(obj)
 
     def serialize_text_type_field(self, obj: Any, ctx: SerializeContext) -> None:
         return None
@@ -194,7 +205,8 @@ class ReviewRequestResource(WebAPIResource):
     def create(self, request: Request, *, parent: Any, url_kwargs: dict[str, Any]) -> Response:
         data = validated(ReviewRequestCreateInput, request.data, extra_data={})
         submitter = request.user
-        if data.get("submit_as"):
+        # Submitting as oneself needs no right (Review Board accepts it).
+        if data.get("submit_as") and data["submit_as"] != request.user.get_username():
             if not (
                 request.user.is_superuser
                 or request.user.has_perm("reviews.can_submit_as_another_user")
@@ -209,6 +221,13 @@ class ReviewRequestResource(WebAPIResource):
         if data.get("changenum") is not None:
             commit_id = str(data["changenum"])
         extra_data = apply_extra_data_changes({}, data["extra_data_fields"] or {})
+        if data.get("create_with_history"):
+            # Kept as Review Board keeps it: a private extra_data key (diffs.models).
+            from diffs.models import CREATED_WITH_HISTORY_KEY
+
+            if repository is None:
+                raise form_error({"create_with_history": [HISTORY_NEEDS_REPOSITORY]})
+            extra_data[CREATED_WITH_HISTORY_KEY] = True
         try:
             review_request = review_request_create(
                 submitter=submitter,
@@ -249,6 +268,21 @@ class ReviewRequestResource(WebAPIResource):
             raise self.no_access_error(request)
         return found[0]
 
+    def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The choice fields are checked first, as Review Board does (before the lookup and
+        the rights, so a bad value is 105 whoever asks and whatever the URL names)."""
+        check_update_choices(request.data)
+        return super().put(request, *args, **kwargs)
+
+    def serialize_close_description_field(
+        self, obj: ReviewRequest, ctx: SerializeContext
+    ) -> str | None:
+        # The answer to a close without a description says null, as Review Board's does (a
+        # later GET says "").
+        if getattr(obj, "_rbapi_closed_now", False) and not obj.close_description:
+            return None
+        return obj.close_description
+
     def update(
         self, request: Request, obj: ReviewRequest, *, url_kwargs: dict[str, Any]
     ) -> Response:
@@ -271,6 +305,7 @@ class ReviewRequestResource(WebAPIResource):
             close_rich_text=data.get("text_type") == "markdown",
             extra_data_fields=data["extra_data_fields"],
         )
+        obj._rbapi_closed_now = status in ("submitted", "discarded")
         return self.item_response(request, obj, url_kwargs)
 
     def delete_object(self, request: Request, obj: ReviewRequest) -> None:
@@ -285,6 +320,24 @@ class ReviewRequestCreateInput(RBSerializer):
     commit_id = CharField(required=False, allow_blank=True, trim_whitespace=False)
     changenum = IntegerField(required=False, allow_null=True)
     submit_as = CharField(required=False, allow_blank=True, trim_whitespace=False)
+    create_with_history = BooleanField(required=False)
+
+
+def check_update_choices(data: Any) -> None:
+    """The choice fields of a review request's PUT, checked before anything else and
+    reported together (Review Board lists the valid statuses in alphabetical order; the
+    legacy ``text_type`` is reported as ``close_description_text_type``)."""
+    problems: dict[str, list[str]] = {}
+    status = data.get("status")
+    if status is not None and str(status) not in STATUS_CODES:
+        problems["status"] = [choice_message(str(status), sorted(STATUS_CODES))]
+    text_type = data.get("close_description_text_type", data.get("text_type"))
+    if text_type is not None and str(text_type) not in STORED_TEXT_TYPES:
+        problems["close_description_text_type"] = [
+            choice_message(str(text_type), STORED_TEXT_TYPES)
+        ]
+    if problems:
+        raise form_error(problems)
 
 
 class ReviewRequestUpdateInput(RBSerializer):
@@ -293,7 +346,7 @@ class ReviewRequestUpdateInput(RBSerializer):
     ``close_description_text_type``), and extra_data."""
 
     extra_data = True
-    status = ChoiceField(tuple(STATUS_CODES), required=False)
+    status = ChoiceField(sorted(STATUS_CODES), required=False)
     close_description = CharField(required=False, allow_blank=True)
     description = CharField(required=False, allow_blank=True)
     close_description_text_type = CharField(required=False, trim_whitespace=False)

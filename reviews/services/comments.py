@@ -106,6 +106,9 @@ def comment_set_issue_status(
         raise NotPermittedError()
     old = locked.issue_status
     if old == status:
+        if user is not None:
+            # Review Board refuses to "move" an issue to the status it already has (101).
+            raise NotPermittedError()
         return locked
     locked.issue_status = status
     locked.save(update_fields=["issue_status"])

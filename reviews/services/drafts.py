@@ -120,6 +120,11 @@ def _draft_update(
             publish_locked(locked, user)
     except (PublishError, NothingToPublishError) as exc:
         return DraftUpdateResult(stored, False), exc
+    # Review Board answers with the draft it has just deleted: its lists are gone with it,
+    # and it links to the review request as now published (new summary as the link title).
+    stored.review_request = locked
+    stored._prefetched_objects_cache = {}
+    prefetch_related_objects([stored], *LIST_FIELDS)
     return DraftUpdateResult(stored, True), None
 
 

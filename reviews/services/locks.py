@@ -18,6 +18,15 @@ def lock_review_request(pk: int) -> ReviewRequest:
     return ReviewRequest.objects.select_for_update().get(pk=pk)
 
 
+def lock_review_request_row(pk: int) -> None:
+    """Take the review request's lock without re-reading the row, for writes that decide
+    nothing on it (status updates): one narrow statement instead of a full row
+    (``DoesNotExist`` if it is gone)."""
+    rows = ReviewRequest.objects.select_for_update().filter(pk=pk).order_by().values_list("pk")
+    if not list(rows):
+        raise ReviewRequest.DoesNotExist("The review request is gone.")
+
+
 def lock_review(pk: int) -> Review:
     """A review or reply row, locked; its review request must be locked first."""
     return Review.objects.select_for_update().get(pk=pk)

@@ -36,6 +36,13 @@ from reviews.services.locks import lock_review_request
 SCALAR_FIELDS = ("summary", "description", "testing_done", "branch", "commit_id")
 RICH_TEXT_FLAGS = ("description_rich_text", "testing_done_rich_text")
 COPIED_FIELDS = (*SCALAR_FIELDS, *RICH_TEXT_FLAGS, "bugs_closed", "extra_data")
+# What a publish (or the discard of a never-published request) takes from the draft: its
+# extra_data stays on the draft, as in Review Board (a new draft starts from the review
+# request's extra_data; the draft's own keys never reach the review request).
+PUBLISHED_FIELDS = tuple(name for name in COPIED_FIELDS if name != "extra_data")
+# Review Board marks a review request's extra_data once it has worked out its trophies,
+# which it does when a pending request is published (not when a discarded one is).
+TROPHIES_KEY = "calculated_trophies"
 LIST_FIELDS = ("target_people", "target_groups", "depends_on")
 
 
@@ -43,8 +50,12 @@ def _lock(review_request: ReviewRequest) -> ReviewRequest:
     return lock_review_request(review_request.pk)
 
 
-def _copy_fields(source: ReviewRequestFields, target: ReviewRequestFields) -> None:
-    for name in COPIED_FIELDS:
+def _copy_fields(
+    source: ReviewRequestFields,
+    target: ReviewRequestFields,
+    names: tuple[str, ...] = COPIED_FIELDS,
+) -> None:
+    for name in names:
         setattr(target, name, getattr(source, name))
 
 
@@ -156,7 +167,7 @@ def _apply_draft(
                 "new": [_stored_user(draft.owner)],
             }
         review_request.submitter = draft.owner
-    _copy_fields(draft, review_request)
+    _copy_fields(draft, review_request, PUBLISHED_FIELDS)
     _copy_lists(draft, review_request)
 
 
@@ -207,6 +218,8 @@ def publish_locked(locked: ReviewRequest, user: AbstractBaseUser) -> ReviewReque
         changedesc.save()
     if changedesc is None:
         locked.time_added = now
+    if locked.status == ReviewRequest.PENDING and not locked.extra_data.get(TROPHIES_KEY):
+        locked.extra_data = {**locked.extra_data, TROPHIES_KEY: True}
     locked.public = True
     locked.last_updated = now
     locked.save()
@@ -247,7 +260,7 @@ def _close(
         # A never-published request keeps what its draft held when it is discarded.
         draft = ReviewRequestDraft.objects.filter(review_request=locked).first()
         if draft is not None:
-            _copy_fields(draft, locked)
+            _copy_fields(draft, locked, PUBLISHED_FIELDS)
             _copy_lists(draft, locked)
     ChangeDescription.objects.create(
         review_request=locked,

@@ -17,7 +17,7 @@ from oauth2_provider.models import AccessToken
 
 from accounts.models import WatchedGroup, WatchedReviewRequest
 from attachments.models import FileAttachment, FileAttachmentComment, ScreenshotComment
-from diffs.models import DiffComment
+from diffs.models import DiffComment, DiffCommit
 from oauth.models import Application
 from rbapi.registry import build_tree
 from reviews.models import GeneralComment, Group, Repository
@@ -53,6 +53,8 @@ SAMPLE_KWARGS = {
     "watched_obj_id": "{review_request_id}",
     "diff_revision": "1",
     "filediff_id": "{filediff_id}",
+    "commit_id": "{commit_id}",
+    "extension_name": "reviewbotext.extension.ReviewBotExtension",
 }
 # Where one placeholder names different objects on different routes.
 ROUTE_KWARGS = {
@@ -61,6 +63,8 @@ ROUTE_KWARGS = {
     "file_diff_comment-item": {"comment_id": "{dc_comment_id}"},
     "review_reply_diff_comment-item": {"comment_id": "{dc_reply_comment_id}"},
     "draft_file_diff-list": {"diff_revision": "2"},
+    "draft_commit-list": {"diff_revision": "2"},
+    "draft_commit-item": {"diff_revision": "2"},
     "draft_file_diff-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
     "draft_original_file-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
     "draft_patched_file-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
@@ -69,6 +73,7 @@ ROUTE_KWARGS = {
     "review_reply_file_attachment_comment-item": {"comment_id": "{fa_reply_comment_id}"},
     "review_request_file_attachment_comment-item": {"comment_id": "{fa_comment_id}"},
     "user_file_attachment-item": {"file_attachment_id": "{user_file_attachment_id}"},
+    "diff_file_attachment-item": {"file_attachment_id": "{diff_file_attachment_id}"},
     "review_screenshot_comment-item": {"comment_id": "{ss_comment_id}"},
     "review_reply_screenshot_comment-item": {"comment_id": "{ss_reply_comment_id}"},
     "screenshot_comment-item": {"comment_id": "{ss_comment_id}"},
@@ -83,6 +88,7 @@ GET_ERRORS = {
     "repository_commits-item": (501, 209),
     # /api/diff-comments/ has no item URL (code-and-files §7.3).
     "all_diff_comment-item": (404, 100),
+    "all_file_attachment_comment-item": (404, 100),
     # A watched object's item redirects to the object; archived and muted lists are write-only.
     "watched_review_request-item": (302, None),
     "watched_review_group-item": (302, None),
@@ -97,6 +103,8 @@ GET_ERRORS = {
     # The world's file diff adds its file: it has no original side (code-and-files §5.2).
     "original_file-item": (404, 100),
     "draft_original_file-item": (404, 100),
+    # Review Bot's resource shows the caller's own published reviews; admin has none here.
+    "review_bot_review-item": (404, 100),
 }
 # Routes whose GET answers a file, as text/plain, not an envelope (code-and-files §5.2).
 FILE_ROUTES = {"patched_file-item", "draft_patched_file-item"}
@@ -156,8 +164,28 @@ def world(db):
         review_request=review_request, user=admin, service_id="ci", summary="CI"
     )
     filediff = make_diffset(review_request=review_request).files.get()
+    diff_attachment = FileAttachment.objects.create(
+        review_request=review_request,
+        repository=repo,
+        repo_path=filediff.dest_file,
+        added_in_filediff=filediff,
+        orig_filename="a.txt",
+        mimetype="text/plain",
+    )
     draft_diffset = make_diffset(review_request=review_request, revision=2, public=False)
     draft_filediff = draft_diffset.files.get()
+    commit_id = "4c85f00eef4dce3fdcfed74fdf0d00b53666565f"
+    for diffset in (filediff.diffset, draft_diffset):
+        DiffCommit.objects.create(
+            diffset=diffset,
+            filename="diff",
+            diff=bytes(diffset.diff),
+            commit_id=commit_id,
+            commit_message="Conformance",
+            author_name="Admin",
+            author_email="admin@example.com",
+            author_date=timezone.now(),
+        )
     lines = {"filediff": filediff, "first_line": 1, "num_lines": 1}
     dc_comment = DiffComment.objects.create(review=review, text="Typo", **lines)
     dc_reply_comment = DiffComment.objects.create(
@@ -181,6 +209,7 @@ def world(db):
     client.force_login(admin)
     return {
         "file_attachment_id": attachment.pk,
+        "diff_file_attachment_id": diff_attachment.pk,
         "fa_comment_id": fa_comment.pk,
         "screenshot_id": screenshot.pk,
         "ss_comment_id": ss_comment.pk,
@@ -202,6 +231,7 @@ def world(db):
         "status_update_id": status_update.pk,
         "filediff_id": filediff.pk,
         "draft_filediff_id": draft_filediff.pk,
+        "commit_id": commit_id,
         "dc_comment_id": dc_comment.pk,
         "dc_reply_comment_id": dc_reply_comment.pk,
     }
@@ -260,6 +290,7 @@ def test_get_envelope_mimetype_and_etag(route, world):
         "watched",
         "validation",
         "diff_validation",
+        "commit_validation",
     )
     etag = response["ETag"]
     assert len(etag) == 64 and '"' not in etag

@@ -40,7 +40,7 @@ from oauth2_provider.models import AccessToken
 
 from accounts.models import WatchedGroup, WatchedReviewRequest
 from attachments.models import FileAttachment, FileAttachmentComment, ScreenshotComment
-from diffs.models import DiffComment
+from diffs.models import DiffComment, DiffCommit
 from oauth.models import Application
 from rbapi.registry import build_tree
 from reviews.models import GeneralComment, Group, Repository, Review
@@ -174,6 +174,7 @@ EXPECTED: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {
     ("diff-item", "GET"): PUBLIC,
     ("diff-item", "PUT"): OWNER_OR_ADMIN_200,
     ("file_diff-list", "GET"): PUBLIC,
+    ("diff_context-item", "GET"): PUBLIC,
     ("file_diff-item", "GET"): PUBLIC,
     ("file_diff-item", "PUT"): OWNER_OR_ADMIN_200,
     ("draft_diff-list", "GET"): OWNER_OR_ADMIN_200,
@@ -183,6 +184,17 @@ EXPECTED: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {
     ("draft_file_diff-list", "GET"): OWNER_OR_ADMIN_200,
     ("draft_file_diff-item", "GET"): OWNER_OR_ADMIN_200,
     ("draft_file_diff-item", "PUT"): OWNER_OR_ADMIN_200,
+    # History (code-and-files §2, §4.4): the world's review request was not created with
+    # history, so adding a commit is 102 for those who may edit it.
+    ("commit_validation-item", "GET"): PUBLIC,
+    ("commit_validation-item", "POST"): (NO_FILE, NO_FILE, LOGIN, NO_FILE),
+    ("commit-list", "GET"): PUBLIC,
+    ("commit-item", "GET"): PUBLIC,
+    ("commit-item", "PUT"): OWNER_OR_ADMIN_200,
+    ("draft_commit-list", "GET"): OWNER_OR_ADMIN_200,
+    ("draft_commit-list", "POST"): ((400, 102), DENIED, LOGIN, (400, 102)),
+    ("draft_commit-item", "GET"): OWNER_OR_ADMIN_200,
+    ("draft_commit-item", "PUT"): OWNER_OR_ADMIN_200,
     # The file sides (code-and-files §5.2); the world's file is added: no original.
     ("original_file-item", "GET"): NO_SUCH_ITEM,
     ("patched_file-item", "GET"): PUBLIC,
@@ -249,6 +261,12 @@ EXPECTED: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {
     # /api/diff-comments/ has no item URL (code-and-files §7.3).
     ("all_diff_comment-list", "GET"): PUBLIC,
     ("all_diff_comment-item", "GET"): NO_SUCH_ITEM,
+    ("all_file_attachment_comment-list", "GET"): PUBLIC,
+    ("all_file_attachment_comment-item", "GET"): NO_SUCH_ITEM,
+    # Diff file attachments: the form is checked first (golden 103), then the right (104).
+    ("diff_file_attachment-list", "GET"): PUBLIC,
+    ("diff_file_attachment-list", "POST"): (NO_FILE, NO_FILE, LOGIN, NO_FILE),
+    ("diff_file_attachment-item", "GET"): PUBLIC,
     ("review_screenshot_comment-list", "GET"): PUBLIC,
     ("review_screenshot_comment-list", "POST"): OWNER_OR_ADMIN_201,
     ("review_screenshot_comment-item", "GET"): PUBLIC,
@@ -329,6 +347,15 @@ EXPECTED: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {
     ("archived_review_request-item", "DELETE"): OWNER_OR_ADMIN_204,
     ("muted_review_request-list", "POST"): ANY_USER_201,
     ("muted_review_request-item", "DELETE"): OWNER_OR_ADMIN_204,
+    # Extensions (code-and-files.md §12): any logged-in user reads them; admins may PUT.
+    ("extension-list", "GET"): LOGGED_IN_ONLY,
+    ("extension-item", "GET"): LOGGED_IN_ONLY,
+    ("extension-item", "PUT"): ADMIN_ONLY_200,
+    # Review Bot's reviews: anyone who may review the review request posts one; GETs show
+    # the caller's own published reviews (the world's review is the owner's).
+    ("review_bot_review-list", "GET"): LOGGED_IN_ONLY,
+    ("review_bot_review-list", "POST"): ANY_USER_201,
+    ("review_bot_review-item", "GET"): (200, MISSING, LOGIN, MISSING),
 }
 
 # --- request bodies: enough for an allowed caller to succeed -----------------------------------
@@ -356,6 +383,10 @@ BODIES: dict[tuple[str, str], dict[str, str]] = {
     ("draft_diff-list", "POST"): {"basedir": ""},
     ("draft_diff-item", "PUT"): {"extra_data.matrix": "1"},
     ("draft_file_diff-item", "PUT"): {"extra_data.matrix": "1"},
+    ("commit_validation-item", "POST"): {"repository": "{repository_id}"},
+    ("commit-item", "PUT"): {"extra_data.matrix": "1"},
+    ("draft_commit-list", "POST"): {"commit_id": "abc"},
+    ("draft_commit-item", "PUT"): {"extra_data.matrix": "1"},
     ("repository-item", "PUT"): {"extra_data.matrix": "1"},
     ("repository_user-list", "POST"): {"username": "grumpy"},
     ("repository_group-list", "POST"): {"group_name": "devs"},
@@ -377,6 +408,7 @@ BODIES: dict[tuple[str, str], dict[str, str]] = {
     ("status_update-list", "POST"): {"service_id": "lint", "summary": "Lint"},
     ("status_update-item", "PUT"): {"state": "done-success"},
     ("file_attachment-list", "POST"): {"caption": "No file"},
+    ("diff_file_attachment-list", "POST"): {"filediff": "{filediff_id}"},
     ("file_attachment-item", "PUT"): {"caption": "Renamed"},
     ("draft_file_attachment-list", "POST"): {"caption": "No file"},
     ("draft_file_attachment-item", "PUT"): {"caption": "Renamed in draft"},
@@ -405,6 +437,13 @@ BODIES: dict[tuple[str, str], dict[str, str]] = {
     ("user_file_attachment-list", "POST"): {"caption": "Tool output"},
     ("user_file_attachment-item", "PUT"): {"caption": "Renamed output"},
     ("watched_review_request-list", "POST"): {"object_id": "{review_request_id}"},
+    ("extension-item", "PUT"): {"enabled": "1"},
+    ("review_bot_review-list", "POST"): {
+        "review_request_id": "{review_request_id}",
+        "body_top": "Review Bot",
+        "diff_comments": '[{{"filediff_id": {filediff_id}, "first_line": 1, "num_lines": 1, '
+        '"text": "E501"}}]',
+    },
     ("watched_review_group-list", "POST"): {"object_id": "devs"},
     ("archived_review_request-list", "POST"): {"object_id": "{review_request_id}"},
     ("muted_review_request-list", "POST"): {"object_id": "{review_request_id}"},
@@ -447,6 +486,8 @@ URL_KWARGS = {
     "screenshot_id": "{screenshot_id}",
     "diff_revision": "1",
     "filediff_id": "{filediff_id}",
+    "commit_id": "{commit_id}",
+    "extension_name": "reviewbotext.extension.ReviewBotExtension",
 }
 # Writes on reviews, replies and their comments act on the owner's drafts (published ones are
 # not mutable); reads name the published objects everyone may see.
@@ -494,6 +535,8 @@ ROUTE_KWARGS: dict[str, dict[str, str]] = {
     "draft_diff-item": {"diff_revision": "2"},
     "draft_file_diff-list": {"diff_revision": "2"},
     "draft_file_diff-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
+    "draft_commit-list": {"diff_revision": "2"},
+    "draft_commit-item": {"diff_revision": "2"},
     "draft_original_file-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
     "draft_patched_file-item": {"diff_revision": "2", "filediff_id": "{draft_filediff_id}"},
     "review_reply_general_comment-item": {"comment_id": "{reply_comment_id}"},
@@ -504,6 +547,8 @@ ROUTE_KWARGS: dict[str, dict[str, str]] = {
     "review_reply_diff_comment-item": {"comment_id": "{dc_reply_comment_id}"},
     "file_diff_comment-item": {"comment_id": "{dc_comment_id}"},
     "all_diff_comment-item": {"comment_id": "{dc_comment_id}"},
+    "all_file_attachment_comment-item": {"comment_id": "{fa_comment_id}"},
+    "diff_file_attachment-item": {"file_attachment_id": "{diff_file_attachment_id}"},
     "user_file_attachment-item": {"file_attachment_id": "{user_file_attachment_id}"},
     "review_screenshot_comment-item": {"comment_id": "{ss_comment_id}"},
     "review_reply_screenshot_comment-item": {"comment_id": "{ss_reply_comment_id}"},
@@ -609,8 +654,28 @@ def build_world() -> dict[str, Any]:
         review_request=review_request, user=owner, service_id="ci", summary="CI"
     )
     filediff = make_diffset(review_request=review_request).files.get()
+    diff_attachment = FileAttachment.objects.create(
+        review_request=review_request,
+        repository=repo,
+        repo_path=filediff.dest_file,
+        added_in_filediff=filediff,
+        orig_filename="a.txt",
+        mimetype="text/plain",
+    )
     draft_filediff = make_diffset(review_request=review_request, revision=2, public=False)
     draft_filediff = draft_filediff.files.get()
+    commit_id = "4c85f00eef4dce3fdcfed74fdf0d00b53666565f"
+    for diffset in (filediff.diffset, draft_filediff.diffset):
+        DiffCommit.objects.create(
+            diffset=diffset,
+            filename="diff",
+            diff=bytes(diffset.diff),
+            commit_id=commit_id,
+            commit_message="Matrix",
+            author_name="Doc",
+            author_email="doc@example.com",
+            author_date=timezone.now(),
+        )
     lines = {"filediff": filediff, "first_line": 1, "num_lines": 1}
     dc_comment = DiffComment.objects.create(
         review=review, text="Typo", issue_opened=True, issue_status="O", **lines
@@ -657,12 +722,14 @@ def build_world() -> dict[str, Any]:
         "status_update_id": status_update.pk,
         "filediff_id": filediff.pk,
         "draft_filediff_id": draft_filediff.pk,
+        "commit_id": commit_id,
         "dc_comment_id": dc_comment.pk,
         "second_dc_comment_id": second_dc_comment.pk,
         "dc_reply_comment_id": dc_reply_comment.pk,
         "draft_dc_comment_id": draft_dc_comment.pk,
         "draft_reply_dc_comment_id": draft_reply_dc_comment.pk,
         "file_attachment_id": attachment.pk,
+        "diff_file_attachment_id": diff_attachment.pk,
         "fa_comment_id": fa_comment.pk,
         "second_fa_comment_id": second_fa_comment.pk,
         "fa_reply_comment_id": fa_reply_comment.pk,
@@ -806,7 +873,13 @@ def test_cell(rid, method, identity, world):
         route = ROUTES_BY_ID[rid]
         resource = route.resource
         # Only links (goldens 151, code-and-files 021-022).
-        if resource.name not in ("root", "watched", "validation", "diff_validation"):
+        if resource.name not in (
+            "root",
+            "watched",
+            "validation",
+            "diff_validation",
+            "commit_validation",
+        ):
             listing = route.mode == "list" and method == "GET"
             key = resource.list_result_key if listing else resource.item_result_key
             assert key in payload

@@ -10,7 +10,7 @@ groups what differs into classes. One command::
 
 It starts the reference server (``../shared/tools/refserver``: ``install.sh``, ``reset.sh``,
 which restores the pristine database and runs ``seed.py``) and rbapi on a fresh temporary SQLite
-database (``migrate``, ``rbapi_demo_user``, the same ``seed.py --no-repository``), both on
+database (``migrate``, ``rbapi_demo_user``, the same ``seed.py``, git repository included), both on
 loopback, reusing ``benchmarks/compare.py``'s helpers. Both are reset before every seed (rbapi
 from a copy of its freshly seeded database, which is what a re-seed would produce).
 
@@ -60,16 +60,8 @@ IGNORED_HEADERS = {
 }  # fmt: skip
 # Links (and fields) naming resources rbapi does not serve yet: one named class.
 UNSERVED = {
-    "diffs", "diff_context", "diff_validation", "file_attachments", "screenshots",
-    "diff_comments", "file_attachment_comments", "screenshot_comments", "repositories",
-    "repository", "draft_diffs", "draft_file_attachments", "draft_screenshots",
-    "diff_file_attachments", "webhooks", "hosting_service_accounts",
-    "hosting_services", "default_reviewers", "remote_repositories", "extensions", "search",
-    "validation", "oauth_apps", "api_tokens", "archived_review_requests",
-    "muted_review_requests", "watched", "user_file_attachments", "diff_commits",
-    "validate_diffs", "diff_comment", "file_attachment_comment", "screenshot_comment",
-    "review_group_users", "oauth_tokens", "watched_review_groups", "watched_review_requests",
-    "commits", "branches",
+    "webhooks", "hosting_service_accounts", "hosting_services", "default_reviewers",
+    "remote_repositories", "search",
 }  # fmt: skip
 TIME_RE = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?")
 ID_SEGMENTS = {
@@ -984,7 +976,7 @@ def main() -> int:
         else:
             bench.start_reference(procs, args.ref_port)
             ref = Server("ref", f"http://127.0.0.1:{args.ref_port}")
-        bench.log("rbapi: migrate, demo user, seed.py --no-repository")
+        bench.log("rbapi: migrate, demo user, seed.py (with its git repository, as the reference)")
         env = bench.rbapi_env(scratch)
         bench.prepare_rbapi(env, scratch)
         align_user_ids(env)
@@ -994,7 +986,7 @@ def main() -> int:
         )
         bench.wait_http(f"http://127.0.0.1:{port}/api/", process)
         ours = Server("rbapi", f"http://127.0.0.1:{port}")
-        bench.run_seed(ours.base, scratch / "seed", True, str(bench.VENV_BIN / "python"))
+        bench.run_seed(ours.base, scratch / "seed", False, str(bench.VENV_BIN / "python"))
         database = scratch / "rbapi.sqlite3"
         pristine = scratch / "pristine.sqlite3"
         snapshot(database, pristine)

@@ -88,11 +88,11 @@ def test_a_different_outcome_is_one_class_not_a_cascade(servers):
 def test_links_to_unserved_resources_form_a_named_class(servers):
     ref, ours = servers
     body_a = rr_body(REF, 7, "S", "2026-11-29T08:00:00Z")
-    body_a["review_request"]["links"]["diff_context"] = {"href": f"{REF}/x/", "method": "GET"}
+    body_a["review_request"]["links"]["webhooks"] = {"href": f"{REF}/x/", "method": "GET"}
     a = answer(200, body_a)
     b = answer(200, rr_body(OURS, 5, "S", "2026-11-29T08:00:00Z"))
     diffs = replay.compare(step(), ref, ours, a, b)
-    assert [kind for kind, _ in diffs] == ["unserved diff_context"]
+    assert [kind for kind, _ in diffs] == ["unserved webhooks"]
     assert replay.step_signature(step(), diffs[0][0]).startswith("links/fields to unserved")
 
 

@@ -88,7 +88,8 @@ def test_json_patch_operations():
         ),
         (
             [{"op": "test", "path": "/a", "value": 2}],
-            'Failed to patch JSON data: Test failed for path "/a" for patch entry 0',
+            'Failed to patch JSON data: Test failed for path "/a" at patch entry 0. '
+            "Expected 2 and got 1.",
         ),
         (
             [{"op": "copy", "from": "/__s", "path": "/t"}],
@@ -194,13 +195,11 @@ def write_error(path: str, entry: int = 0) -> str:
         ([{"op": "add", "path": "/m", "value": [{"__x": 1}]}], "/m/0/__x"),
         ([{"op": "add", "path": "/n/w", "value": {"__x": 1}}], "/n/w/__x"),
         ([{"op": "replace", "path": "/a", "value": {"__x": 1}}], "/a/__x"),
-        # A root replacement, with private keys of its own or without the stored ones.
-        ([{"op": "replace", "path": "", "value": {}}], "/__top"),
-        ([{"op": "add", "path": "", "value": {"__top": "t"}}], "/l/0/__in_list"),
-        (
-            [{"op": "replace", "path": "", "value": {**STORED, "__new": 1}}],
-            "/__new",
-        ),
+        # The root is never written, with or without private keys (as the original).
+        ([{"op": "replace", "path": "", "value": {}}], ""),
+        ([{"op": "add", "path": "", "value": {"__top": "t"}}], ""),
+        ([{"op": "replace", "path": "", "value": {**STORED, "__new": 1}}], ""),
+        ([{"op": "move", "from": "", "path": "/m"}], ""),
         # Private values changed through their parent (1 and true are different JSON).
         (
             [{"op": "replace", "path": "/n", "value": {"__deep": {"x": True}, "v": 2}}],
@@ -239,8 +238,10 @@ def test_json_patch_cannot_smuggle_private_keys(patch, path):
     ],
 )
 def test_json_patch_cannot_read_private_paths(patch):
-    assert patch_error(STORED, patch).startswith(
-        f'Failed to patch JSON data: Cannot read from path "{patch[0]["from"]}"'
+    # A move also removes its source: the original calls that a write.
+    verb = "write to" if patch[0]["op"] == "move" else "read from"
+    assert patch_error(STORED, patch) == (
+        f'Failed to patch JSON data: Cannot {verb} path "{patch[0]["from"]}" for patch entry 0'
     )
 
 
@@ -254,7 +255,14 @@ def test_json_patch_cannot_write_private_paths(path):
 def test_json_patch_test_cannot_probe_private_values():
     # Against the public view: the private key is simply not there.
     message = patch_error(STORED, [{"op": "test", "path": "/n", "value": STORED["n"]}])
-    assert message == 'Failed to patch JSON data: Test failed for path "/n" for patch entry 0'
+    assert message == (
+        'Failed to patch JSON data: Test failed for path "/n" at patch entry 0. '
+        "Expected {'__deep': {'x': 1}, 'v': 2} and got {'v': 2}."
+    )
+    # Nor name one: reading through a private key is refused.
+    assert patch_error(STORED, [{"op": "test", "path": "/n/__deep", "value": 1}]) == (
+        'Failed to patch JSON data: Cannot read from path "/n/__deep" for patch entry 0'
+    )
     assert (
         apply_extra_data_changes(
             STORED,
@@ -355,3 +363,197 @@ class TestPrivateKeysThroughAResource:
         assert "Cannot write to path" in error["fields"]["extra_data"][0]
         group = Group.objects.get(name="devs")
         assert (group.display_name, group.extra_data) == ("Devs", self.STORED)
+
+
+# --- Review Board 8.1's wording and precedence for JSON Patch failures (issue 14) --------------
+# Each expected message is what the original answers for the same patch on the same data
+# (checked against a reference server); only the private key ``__h`` is rbapi's own fixture.
+WORDING_STORED = {"a": {"b": 1}, "l": [1, 2], "s": "str", "t": True, "__h": False}
+
+
+def wording(message: str) -> str:
+    return f"Failed to patch JSON data: {message}"
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        # Entry shape and missing keys, before any path is read.
+        ([5], "Patch entry 0 must be a dictionary instead of int"),
+        ([None], "Patch entry 0 must be a dictionary instead of NoneType"),
+        ([{"op": "add", "path": "nope"}], 'Missing key "value" for patch entry 0'),
+        ([{"op": "copy", "path": "nope"}], 'Missing key "from" for patch entry 0'),
+        ([{"op": "test", "path": "/a/b"}], 'Missing key "value" for patch entry 0'),
+        # Pointer syntax: the target's first, then the source's.
+        (
+            [{"op": "copy", "from": "nope", "path": "nope2"}],
+            'Syntax error in path "nope2" for patch entry 0: '
+            'Paths must either be empty or start with a "/"',
+        ),
+        (
+            [{"op": "copy", "from": "nope", "path": "/y"}],
+            'Syntax error in from path "nope" for patch entry 0: '
+            'Paths must either be empty or start with a "/"',
+        ),
+        (
+            [{"op": "add", "path": "/l/01", "value": 1}],
+            'Syntax error in path "/l/01" for patch entry 0: List index "01" must not begin '
+            'with "0"',
+        ),
+        (
+            [{"op": "add", "path": "/l/-1", "value": 1}],
+            'Syntax error in path "/l/-1" for patch entry 0: Negative indexes into lists are '
+            "not allowed",
+        ),
+        (
+            [{"op": "copy", "from": "/l/x", "path": "/y"}],
+            "Syntax error in from path \"/l/x\" for patch entry 0: 'x' is not a valid list "
+            'index in "/l"',
+        ),
+        # Resolution.
+        (
+            [{"op": "remove", "path": "/x"}],
+            'Invalid path "/x" for patch entry 0: Dictionary key "x" not found in "/"',
+        ),
+        (
+            [{"op": "remove", "path": "/a/zz"}],
+            'Invalid path "/a/zz" for patch entry 0: Dictionary key "zz" not found in "/a"',
+        ),
+        (
+            [{"op": "move", "from": "/nope", "path": "/y"}],
+            'Invalid from path "/nope" for patch entry 0: Dictionary key "nope" not found in "/"',
+        ),
+        (
+            [{"op": "copy", "from": "/l/5", "path": "/y"}],
+            'Invalid from path "/l/5" for patch entry 0: 5 is outside the list in "/l"',
+        ),
+        (
+            [{"op": "test", "path": "/a/b/c", "value": 1}],
+            'Invalid path "/a/b/c" for patch entry 0: Cannot resolve path within unsupported '
+            'type "int" at "/a/b"',
+        ),
+        (
+            [{"op": "remove", "path": "/l/-/x"}],
+            'Invalid path "/l/-/x" for patch entry 0: Cannot resolve path within unsupported '
+            'type "JSONPointerEndOfList" at "/l/-"',
+        ),
+        (
+            [{"op": "add", "path": "/q~1r", "value": {}}, {"op": "remove", "path": "/q~1r/c"}],
+            'Invalid path "/q~1r/c" for patch entry 1: Dictionary key "c" not found in "/q~1r"',
+        ),
+        # The target's container is checked before the source.
+        (
+            [{"op": "move", "from": "/nope", "path": "/nope/b"}],
+            'Invalid path "/nope/b" for patch entry 0: Dictionary key "nope" not found in "/"',
+        ),
+        # Per operation.
+        (
+            [{"op": "add", "path": "/l/9", "value": 1}],
+            'Cannot insert into index 9 in path "/l/9" for patch entry 0',
+        ),
+        (
+            [{"op": "move", "from": "/l/1", "path": "/l/2"}],
+            'Cannot insert into index 2 in path "/l/2" for patch entry 0',
+        ),
+        (
+            [{"op": "add", "path": "/a/b/c", "value": 1}],
+            'Unable to add key "c" to a non-dictionary/list in path "/a/b/c" for patch entry 0',
+        ),
+        (
+            [{"op": "replace", "path": "/nope", "value": 1}],
+            'Cannot remove non-existent key "nope" in path "/nope" for patch entry 0',
+        ),
+        (
+            [{"op": "replace", "path": "/l/-", "value": 1}],
+            'Cannot perform operation "replace" on end of list at "/l/-" for patch entry 0',
+        ),
+        (
+            [{"op": "copy", "from": "/l/-", "path": "/y"}],
+            'Cannot perform operation "copy" from end of list at "/l/-" for patch entry 0',
+        ),
+        (
+            [{"op": "move", "from": "/a", "path": "/a/b"}],
+            "Cannot move values into their own children at patch entry 0",
+        ),
+        (
+            [{"op": "test", "path": "/s", "value": "x"}],
+            "Test failed for path \"/s\" at patch entry 0. Expected 'x' and got 'str'.",
+        ),
+        # The root is never written; private paths are neither written nor read.
+        ([{"op": "add", "path": "", "value": 1}], 'Cannot write to path "" for patch entry 0'),
+        ([{"op": "remove", "path": ""}], 'Cannot write to path "" for patch entry 0'),
+        ([{"op": "bogus", "path": "/__h"}], 'Cannot write to path "/__h" for patch entry 0'),
+        (
+            [{"op": "move", "from": "/__h", "path": "/y"}],
+            'Cannot write to path "/__h" for patch entry 0',
+        ),
+        (
+            [{"op": "test", "path": "/__h", "value": False}],
+            'Cannot read from path "/__h" for patch entry 0',
+        ),
+        (
+            [{"op": "copy", "from": "/nope", "path": "/__x"}],
+            'Cannot write to path "/__x" for patch entry 0',
+        ),
+        # A private key that does not exist is simply not found when it must be read.
+        (
+            [{"op": "remove", "path": "/__x"}],
+            'Invalid path "/__x" for patch entry 0: Dictionary key "__x" not found in "/"',
+        ),
+    ],
+)
+def test_json_patch_wording_matches_the_original(patch, message):
+    assert patch_error(WORDING_STORED, patch) == wording(message)
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        # Unknown operations are skipped once their path is checked.
+        ([{"op": "bogus", "path": "/x"}], {}),
+        ([{"op": "ADD", "path": "/x", "value": 1}], {}),
+        ([{"op": 5, "path": "/x"}], {}),
+        # Python's integers: "+1" and "1_0" are indexes; "~2" is no escape.
+        ([{"op": "add", "path": "/l/+1", "value": 9}], {"l": [1, 9, 2]}),
+        ([{"op": "add", "path": "/a~2b", "value": 1}], {"a~2b": 1}),
+        # A test compares as Python does (1 == true == 1.0).
+        ([{"op": "test", "path": "/t", "value": 1}], {}),
+        ([{"op": "test", "path": "/a", "value": {"b": 1.0}}], {}),
+        ([{"op": "move", "from": "/l/0", "path": "/l/-"}], {"l": [2, 1]}),
+    ],
+)
+def test_json_patch_leniencies_of_the_original(patch, expected):
+    result = apply_extra_data_changes(WORDING_STORED, {"extra_data:json-patch": json.dumps(patch)})
+    assert result == {**WORDING_STORED, **expected}
+
+
+def test_json_patch_failed_test_shows_the_public_value_with_sorted_keys():
+    stored = {"z": {"y": 1, "__p": 2, "b": [{"d": 1, "c": 2}]}}
+    assert patch_error(stored, [{"op": "test", "path": "/z", "value": 0}]) == wording(
+        'Test failed for path "/z" at patch entry 0. Expected 0 and got '
+        "{'b': [{'c': 2, 'd': 1}], 'y': 1}."
+    )
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        # HTML 500s in the original; rbapi answers 105 in the same vocabulary.
+        (
+            [{"op": "replace", "path": "/l/9", "value": 1}],
+            'Invalid path "/l/9" for patch entry 0: 9 is outside the list in "/l"',
+        ),
+        (
+            [{"op": "replace", "path": "/s/x", "value": 1}],
+            'Invalid path "/s/x" for patch entry 0: Cannot resolve path within unsupported '
+            'type "str" at "/s"',
+        ),
+        (
+            [{"op": "add", "path": 5, "value": 1}],
+            'Syntax error in path "5" for patch entry 0: Paths must either be empty or start '
+            'with a "/"',
+        ),
+    ],
+)
+def test_json_patch_where_the_original_fails_with_a_500(patch, message):
+    assert patch_error(WORDING_STORED, patch) == wording(message)

@@ -23,7 +23,7 @@ def test_every_bad_argument_is_named_at_once(anon_client):
     body = assert_error(response, 400, 105)
     assert body["fields"] == {
         "ship-it-count-gte": ['"abc" is not an integer'],
-        "time-added-from": ['"nope" is not a valid date/time'],
+        "time-added-from": ["This timestamp is not a valid ISO 8601 date/time"],
         "repository": ['"٣" is not an integer'],
         "changenum": ['"1.5" is not an integer'],
     }

@@ -229,8 +229,9 @@ def test_a_logged_out_session_is_not_served_its_old_answers(world):  # noqa: F81
 
 
 def test_an_expired_session_is_not_served_its_old_answers(world):  # noqa: F811
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
+
+    from rbapi.models import UserSession as Session
 
     client = world["client"]
     url = f"/api/review-requests/{world['review_request_id']}/draft/"

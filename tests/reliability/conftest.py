@@ -50,7 +50,7 @@ import django
 django.setup()
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.backends.db import SessionStore
+from rbapi.session_store import SessionStore
 User = get_user_model()
 sessions = {{}}
 for name in {names!r}:

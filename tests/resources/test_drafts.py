@@ -148,7 +148,7 @@ class TestUpdate:
             url(fresh),
             (
                 "summary=a%0Ab&target_people=ghost,doc&target_groups=nogroup&depends_on=999"
-                "&changedescription=x&description_text_type=rtf"
+                "&changedescription=x"
             ),
             content_type=FORM,
         )
@@ -160,9 +160,6 @@ class TestUpdate:
             "depends_on": ["999"],
             "changedescription": [
                 "Change descriptions cannot be used for drafts of new review requests"
-            ],
-            "description_text_type": [
-                '"rtf" is not a valid value. Valid values are: "plain", "markdown"'
             ],
         }
         assert body["draft"]["summary"] == "Keep me"

@@ -365,7 +365,14 @@ class TestPublish:
         assert FileAttachment.objects.get().draft_caption == "Notes"
 
     def test_delete_waits_for_publish_and_removes_history_golden_137_144_145(
-        self, rr, owner_client, anon_client, media, django_capture_on_commit_callbacks
+        self,
+        rr,
+        other,
+        owner_client,
+        other_client,
+        anon_client,
+        media,
+        django_capture_on_commit_callbacks,
     ):
         first = assert_ok(upload(owner_client, rr, caption="v1"), 201)["file_attachment"]
         publish(owner_client, rr)
@@ -378,22 +385,131 @@ class TestPublish:
         with django_capture_on_commit_callbacks(execute=True):
             publish(owner_client, rr)
         assert assert_ok(anon_client.get(f"{rr_path(rr)}file-attachments/"))["total_results"] == 0
-        assert not FileAttachment.objects.exists()
-        assert not any(path.is_file() for path in media.rglob("*"))
+        assert_error(anon_client.get(f"{rr_path(rr)}file-attachments/{first['id']}/"), 404, 100)
+        # Kept inactive, bytes and all, for the change description that shows them (g145).
+        assert list(FileAttachment.objects.values_list("inactive", flat=True)) == [True, True]
+        assert len([path for path in media.rglob("*") if path.is_file()]) == 2
+        assert anon_client.get(first["absolute_url"].removeprefix(BASE)).status_code == 200
         change = ReviewRequest.objects.get(pk=rr.pk).changedescs.first()
         assert len(change.fields_changed["files"]["removed"]) == 2
-
-    def test_delete_pending_goes_at_once(self, rr, owner_client):
-        att = assert_ok(upload(owner_client, rr), 201)["file_attachment"]
-        assert (
-            owner_client.delete(f"{rr_path(rr)}file-attachments/{att['id']}/").status_code == 204
+        # Comments cannot be made on them any more.
+        review, _ = review_get_or_create_draft(review_request=rr, user=other)
+        response = other_client.post(
+            f"{rr_path(rr)}reviews/{review.pk}/file-attachment-comments/",
+            {"file_attachment_id": str(first["id"]), "text": "x"},
         )
-        assert not FileAttachment.objects.exists()
+        assert assert_error(response, 400, 105)["fields"] == {
+            "file_attachment_id": ["This is not a valid file attachment ID"]
+        }
 
-    def test_discarding_the_draft_drops_pending(self, rr, owner_client):
-        assert_ok(upload(owner_client, rr), 201)
-        assert owner_client.delete(f"{rr_path(rr)}draft/").status_code == 204
+    def test_deleting_a_pending_revision_of_a_deleted_history_drops_it(
+        self, rr, owner_client, media, django_capture_on_commit_callbacks
+    ):
+        first = assert_ok(upload(owner_client, rr, caption="v1"), 201)["file_attachment"]
+        publish(owner_client, rr)
+        history = first["attachment_history_id"]
+        pending = assert_ok(
+            upload(owner_client, rr, caption="v2", attachment_history=history), 201
+        )
+        assert owner_client.delete(f"{rr_path(rr)}file-attachments/{first['id']}/").status_code
+        with django_capture_on_commit_callbacks(execute=True):
+            publish(owner_client, rr)
+        # The never-published revision goes for good; the published one is kept inactive.
+        assert not FileAttachment.objects.filter(pk=pending["file_attachment"]["id"]).exists()
+        assert FileAttachment.objects.get().inactive
+        assert len([path for path in media.rglob("*") if path.is_file()]) == 1
+        change = ReviewRequest.objects.get(pk=rr.pk).changedescs.first()
+        assert change.fields_changed["files"]["added"] == []
+        assert [record[2] for record in change.fields_changed["files"]["removed"]] == [first["id"]]
+
+    def test_delete_pending_goes_at_once(
+        self, rr, owner_client, media, django_capture_on_commit_callbacks
+    ):
+        att = assert_ok(upload(owner_client, rr), 201)["file_attachment"]
+        with django_capture_on_commit_callbacks(execute=True):
+            response = owner_client.delete(f"{rr_path(rr)}file-attachments/{att['id']}/")
+        assert response.status_code == 204
         assert not FileAttachment.objects.exists()
+        assert stored_files(media) == []
+
+    def test_discarding_the_draft_drops_pending(
+        self, rr, owner_client, media, django_capture_on_commit_callbacks
+    ):
+        assert_ok(upload(owner_client, rr), 201)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert owner_client.delete(f"{rr_path(rr)}draft/").status_code == 204
+        assert not FileAttachment.objects.exists()
+        assert stored_files(media) == []
+
+
+def stored_files(media: Path) -> list[Path]:
+    return [path for path in media.rglob("*") if path.is_file()]
+
+
+class TestStoredFilesFollowRows:
+    """Whatever deletes an attachment or screenshot row (a service, or a cascade from a
+    review request or user), its bytes leave the storage once the transaction commits."""
+
+    def test_bytes_wait_for_the_commit(
+        self, rr, owner_client, media, django_capture_on_commit_callbacks
+    ):
+        att = assert_ok(upload(owner_client, rr), 201)["file_attachment"]
+        with django_capture_on_commit_callbacks() as callbacks:
+            response = owner_client.delete(f"{rr_path(rr)}file-attachments/{att['id']}/")
+            assert response.status_code == 204
+            assert len(stored_files(media)) == 1
+        assert len(callbacks) == 1
+        callbacks[0]()
+        assert stored_files(media) == []
+
+    def test_deleted_review_request_takes_every_file(
+        self, rr, owner_client, admin_client, media, django_capture_on_commit_callbacks
+    ):
+        first = assert_ok(upload(owner_client, rr, caption="v1"), 201)["file_attachment"]
+        publish(owner_client, rr)
+        assert owner_client.delete(f"{rr_path(rr)}file-attachments/{first['id']}/")
+        publish(owner_client, rr)  # kept inactive, bytes and all
+        upload(owner_client, rr, name="notes.txt", data=b"hello\n", mimetype="text/plain")
+        shot = {"caption": "s", "path": SimpleUploadedFile("shot.png", PNG, "image/png")}
+        assert_ok(owner_client.post(f"{rr_path(rr)}draft/screenshots/", shot), 201)
+        assert len(stored_files(media)) == 3
+        with django_capture_on_commit_callbacks(execute=True):
+            assert admin_client.delete(rr_path(rr)).status_code == 204
+        assert not FileAttachment.objects.exists()
+        assert stored_files(media) == []
+
+    def test_screenshots_pending_delete_and_discard(
+        self, rr, owner_client, media, django_capture_on_commit_callbacks
+    ):
+        def shoot() -> dict:
+            shot = {"caption": "s", "path": SimpleUploadedFile("shot.png", PNG, "image/png")}
+            return assert_ok(owner_client.post(f"{rr_path(rr)}draft/screenshots/", shot), 201)
+
+        first = shoot()["draft_screenshot"]
+        shoot()
+        assert len(stored_files(media)) == 2
+        with django_capture_on_commit_callbacks(execute=True):
+            url = f"{rr_path(rr)}draft/screenshots/{first['id']}/"
+            assert owner_client.delete(url).status_code == 204
+        assert len(stored_files(media)) == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            assert owner_client.delete(f"{rr_path(rr)}draft/").status_code == 204
+        assert stored_files(media) == []
+
+    def test_user_file_attachments_go_with_the_user_or_alone(
+        self, owner, owner_client, media, django_capture_on_commit_callbacks
+    ):
+        path = f"/api/users/{owner.username}/user-file-attachments/"
+        for name in ("a.txt", "b.txt"):
+            body = {"path": SimpleUploadedFile(name, b"out\n", "text/plain")}
+            assert_ok(owner_client.post(path, body), 201)
+        first, second = FileAttachment.objects.order_by("pk")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert owner_client.delete(f"{path}{first.pk}/").status_code == 204
+        assert [p.name for p in stored_files(media)] == [second.file.name.rsplit("/", 1)[-1]]
+        with django_capture_on_commit_callbacks(execute=True):
+            owner.delete()
+        assert stored_files(media) == []
 
 
 class TestDownload:
@@ -788,3 +904,151 @@ class TestTranscripts:
 
     def test_user_file_attachments_other_172(self, owner, other_client):
         self.check(other_client.get("/api/users/doc/user-file-attachments/"), 172)
+
+
+class TestChangeDescriptionsGolden:
+    """Golden 130, 138, 145 replayed: the attachments in ``fields_changed``, each in full as
+    its own resource shows it (the diff file attachment as one), removed ones included."""
+
+    NOTES = b"hello notes\nsecond line\n"
+    BLOB = b"\x00\x01\x02"
+    PNG_V2 = PNG + b"v2"
+
+    @pytest.fixture
+    def world(self, owner, other, owner_client):
+        from diffs.models import FileDiff
+        from reviews.models import Repository
+
+        from ..factories import make_diffset
+
+        repository = Repository.objects.create(name="localgit", path="/srv/git", tool="None")
+        rr = make_review_request(
+            submitter=owner, repository=repository, people=[other], publish=True
+        )
+        make_diffset(review_request=rr, revision=1)
+        filediff = FileDiff.objects.create(
+            diffset=make_diffset(review_request=rr, revision=2),
+            index=9,
+            source_file="logo.png",
+            dest_file="logo.png",
+            source_revision="f4ed4802f5c80cecfab9a3c7013b3e67175234e9",
+            dest_detail="78d53249624808e8ecf73924438ab3971391ff29",
+            binary=True,
+            diff=b"",
+        )
+        response = owner_client.post(
+            f"/api/repositories/{repository.pk}/diff-file-attachments/",
+            {
+                "filediff": str(filediff.pk),
+                "path": SimpleUploadedFile("logo.png", PNG, "application/octet-stream"),
+            },
+        )
+        assert_ok(response, 201)
+        return {"rr": rr, "repository": repository, "filediff": filediff, "ids": {}}
+
+    def replace(self, world) -> dict[str, str]:
+        rr, ids = world["rr"], world["ids"]
+        values = {
+            "review-requests/5/diffs/2/files/9/": (
+                f"review-requests/{rr.pk}/diffs/2/files/{world['filediff'].pk}/"
+            ),
+            "/api/repositories/1/": f"/api/repositories/{world['repository'].pk}/",
+            "review-requests/5/": f"review-requests/{rr.pk}/",
+            "97a3a410c9bca540512251c37ce63982edccbed54c6f2e1d06ec717b9f753e29": hashlib.sha256(
+                PNG
+            ).hexdigest(),
+            "de2f192d4ba18e81c4fa7ab9588816995d231bafb2bcbca05d43b172830cf36e": hashlib.sha256(
+                self.PNG_V2
+            ).hexdigest(),
+        }
+        for golden_id, att in ids.items():
+            values[f"/r/5/file/{golden_id}/"] = f"/r/{rr.pk}/file/{att.pk}/"
+            values[f"file-attachments/{golden_id}/"] = f"file-attachments/{att.pk}/"
+            values[f'"id": {golden_id},'] = f'"id": {att.pk},'
+        for golden_history, golden_id in ((1, 2), (2, 4), (3, 5)):
+            if golden_id in ids:
+                history = ids[golden_id].history_id
+                values[f'"attachment_history_id": {golden_history},'] = (
+                    f'"attachment_history_id": {history},'
+                )
+        return values
+
+    def latest_fields_changed(self, client, rr) -> dict:
+        body = assert_ok(client.get(f"{rr_path(rr)}changes/?max-results=1"))
+        return body["changes"][0]["fields_changed"]
+
+    def expected(self, world, number: int) -> dict:
+        return golden(number).body(self.replace(world))["changes"][0]["fields_changed"]
+
+    def test_golden_130_138_145(self, world, owner_client, anon_client):
+        rr, ids = world["rr"], world["ids"]
+        ids[1] = FileAttachment.objects.get()
+        red = assert_ok(upload(owner_client, rr, caption="Red square"), 201)["file_attachment"]
+        ids[2] = FileAttachment.objects.get(pk=red["id"])
+        publish(owner_client, rr)
+        assert self.latest_fields_changed(anon_client, rr) == self.expected(world, 130)
+
+        v2 = upload(
+            owner_client,
+            rr,
+            data=self.PNG_V2,
+            caption="Red square v2",
+            attachment_history=red["attachment_history_id"],
+        )
+        ids[3] = FileAttachment.objects.get(pk=assert_ok(v2, 201)["file_attachment"]["id"])
+        notes = upload(owner_client, rr, "notes.txt", self.NOTES, "text/plain", caption="Notes")
+        ids[4] = FileAttachment.objects.get(pk=assert_ok(notes, 201)["file_attachment"]["id"])
+        blob = upload(
+            owner_client, rr, "data.bin", self.BLOB, "application/octet-stream", caption="Blob"
+        )
+        ids[5] = FileAttachment.objects.get(pk=assert_ok(blob, 201)["file_attachment"]["id"])
+        publish(owner_client, rr)
+        item = f"{rr_path(rr)}file-attachments/"
+        response = owner_client.put(
+            f"{item}{ids[4].pk}/", urlencode({"caption": "Notes, renamed"}), content_type=FORM
+        )
+        assert_ok(response)
+        assert owner_client.delete(f"{item}{ids[5].pk}/").status_code == 204
+        publish(owner_client, rr)
+        assert self.latest_fields_changed(anon_client, rr) == self.expected(world, 138)
+
+        # 144: deleting revision 1 of a history removes both revisions at the publish (145).
+        assert owner_client.delete(f"{item}{ids[2].pk}/").status_code == 204
+        publish(owner_client, rr)
+        assert self.latest_fields_changed(anon_client, rr) == self.expected(world, 145)
+        listed = assert_ok(anon_client.get(item))["file_attachments"]
+        assert [att["id"] for att in listed] == [ids[4].pk]
+
+    def test_page_of_changes_costs_constant_queries(
+        self, world, owner_client, anon_client, settings
+    ):
+        settings.RBAPI_RESPONSE_CACHE = False
+        rr = world["rr"]
+        url = f"{rr_path(rr)}changes/?max-results=50"
+
+        def count() -> int:
+            with CaptureQueriesContext(connection) as queries:
+                assert_ok(anon_client.get(url))
+            return len(queries)
+
+        assert_ok(upload(owner_client, rr, caption="first"), 201)
+        publish(owner_client, rr)
+        one = count()
+        for n in range(5):
+            att = assert_ok(upload(owner_client, rr, caption=f"c{n}"), 201)["file_attachment"]
+            publish(owner_client, rr)
+            item = f"{rr_path(rr)}file-attachments/{att['id']}/"
+            assert_ok(owner_client.put(item, f"caption=r{n}", content_type=FORM))
+            publish(owner_client, rr)
+        changes = assert_ok(anon_client.get(url))["changes"]
+        assert len(changes) == 11
+        assert count() == one
+
+    def test_hidden_review_request_changes_are_not_readable(self, world, owner_client):
+        rr = world["rr"]
+        assert_ok(upload(owner_client, rr, caption="first"), 201)
+        publish(owner_client, rr)
+        dopey = logged_in_client(make_user("dopey"))
+        world["repository"].public = False
+        world["repository"].save()
+        assert_error(dopey.get(f"{rr_path(rr)}changes/"), 403, 101)

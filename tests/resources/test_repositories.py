@@ -14,7 +14,7 @@ from reviews.models import Group, Repository
 
 from ..conftest import assert_error, assert_ok
 from ..factories import make_review_request
-from ..golden_files import drop_links, golden
+from ..golden_files import golden
 
 pytestmark = pytest.mark.django_db
 BASE = "http://testserver"
@@ -51,6 +51,7 @@ def test_golden_item(repos, anon_client):
         for name, path in [
             ("branches", "branches/"),
             ("commits", "commits/"),
+            ("diff_file_attachments", "diff-file-attachments/"),
             ("info", "info/"),
             ("repository_groups", "groups/"),
             ("repository_users", "users/"),
@@ -160,9 +161,8 @@ def localgit(tmp_path) -> Repository:
 
 
 def expected(number: int, replace: dict[str, str] | None = None):
-    """A transcript's body, less the ``diff_file_attachments`` link (spec §8, not served yet:
-    a link must not lead to a 404)."""
-    return drop_links(golden(number).body(replace), "diff_file_attachments")
+    """A transcript's body (its ``diff_file_attachments`` link is served: spec §8)."""
+    return golden(number).body(replace)
 
 
 def _swap(repository: Repository) -> dict[str, str]:

@@ -30,6 +30,8 @@ pytestmark = pytest.mark.django_db
 BASE = "http://testserver"
 LIST = "/api/review-requests/"
 FORM = "application/x-www-form-urlencoded"
+# Review Board marks a review request once it has worked out its trophies, at its first publish.
+TROPHIES = {"calculated_trophies": True}
 UTC = datetime.UTC
 DATE_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 NOT_SHIPPED = 'The review request has not been marked "Ship It!"'
@@ -185,6 +187,7 @@ def golden_links(review_request) -> dict:
     links = {
         "changes": {"href": f"{item}changes/", "method": "GET"},
         "delete": {"href": item, "method": "DELETE"},
+        "diff_context": {"href": f"{item}diff-context/", "method": "GET"},
         "diffs": {"href": f"{item}diffs/", "method": "GET"},
         "draft": {"href": f"{item}draft/", "method": "GET"},
         "file_attachments": {"href": f"{item}file-attachments/", "method": "GET"},
@@ -1058,10 +1061,11 @@ class TestUpdate:
     def test_discard_clears_commit_id(self, owner, other, repo, owner_client, other_client):
         review_request = publish(owner, people=[other], repository=repo, commit_id="abc")
         item = assert_ok(put(owner_client, review_request, status="discarded"))["review_request"]
+        # The answer to a close without a description says null, as Review Board's does.
         assert (item["status"], item["commit_id"], item["close_description"]) == (
             "discarded",
             None,
-            "",
+            None,
         )
         review_request.refresh_from_db()
         assert review_request.commit_id is None
@@ -1142,7 +1146,7 @@ class TestUpdate:
         # Status rights do not cover extra_data.
         assert_error(put(other_client, published, **{"extra_data.a": "1"}), 403, 101)
         published.refresh_from_db()
-        assert published.extra_data == {}
+        assert published.extra_data == TROPHIES
         # Superusers hold every permission.
         assert_ok(put(admin_client, published, status="pending"))
 
@@ -1168,21 +1172,21 @@ class TestUpdate:
         item = assert_ok(
             put(owner_client, published, **{"extra_data.color": "red", "extra_data.ok": "true"})
         )["review_request"]
-        assert item["extra_data"] == {"color": "red", "ok": True}
+        assert item["extra_data"] == {**TROPHIES, "color": "red", "ok": True}
         published.refresh_from_db()
-        assert published.extra_data == {"color": "red", "ok": True}
+        assert published.extra_data == {**TROPHIES, "color": "red", "ok": True}
         assert_ok(put(owner_client, published, **{"extra_data.color": ""}))
         published.refresh_from_db()
-        assert published.extra_data == {"ok": True}
+        assert published.extra_data == {**TROPHIES, "ok": True}
 
     def test_extra_data_needs_edit_rights(self, published, other, other_client):
         assert_error(put(other_client, published, **{"extra_data.a": "1"}), 403, 101)
         published.refresh_from_db()
-        assert published.extra_data == {}
+        assert published.extra_data == TROPHIES
         grant(other, "can_edit_reviewrequest")
         assert_ok(put(other_client, published, **{"extra_data.a": "1"}))
         published.refresh_from_db()
-        assert published.extra_data == {"a": 1}
+        assert published.extra_data == {**TROPHIES, "a": 1}
 
     def test_edit_rights_do_not_cover_status(self, published, other, other_client):
         """A holder of can_edit_reviewrequest may not close, and a refused PUT stores
@@ -1192,7 +1196,7 @@ class TestUpdate:
         response = put(other_client, published, status="submitted", **{"extra_data.a": "1"})
         assert_error(response, 403, 101)
         published.refresh_from_db()
-        assert (published.status, published.extra_data) == ("P", {})
+        assert (published.status, published.extra_data) == ("P", TROPHIES)
 
 
 class TestDelete:

@@ -141,7 +141,19 @@ class TestScreenshots:
         assert owner_client.delete(item).status_code == 204
         assert assert_ok(anon_client.get(f"{rr_path(rr)}screenshots/"))["total_results"] == 1
         publish(owner_client, rr)
-        assert not Screenshot.objects.exists()
+        # Gone from the lists and its URL; kept inactive for the change that removed it.
+        assert assert_ok(anon_client.get(f"{rr_path(rr)}screenshots/"))["total_results"] == 0
+        assert_error(anon_client.get(item), 404, 100)
+        assert Screenshot.objects.get().inactive
+        changes = assert_ok(anon_client.get(f"{rr_path(rr)}changes/"))["changes"]
+        fields = changes[0]["fields_changed"]
+        assert [shot["id"] for shot in fields["screenshots"]["removed"]] == [shot.pk]
+        assert fields["screenshots"]["removed"][0]["caption"] == "renamed"
+        assert fields["screenshots"]["new"] == fields["screenshots"]["added"] == []
+        captions = changes[1]["fields_changed"]["screenshot_captions"]
+        assert [(c["old"], c["new"], c["screenshot"]["id"]) for c in captions] == [
+            ("shot", "renamed", shot.pk)
+        ]
 
     def test_page_costs_constant_queries(self, rr, owner_client, anon_client, settings):
         settings.RBAPI_RESPONSE_CACHE = False
