@@ -3,8 +3,8 @@
 Review Board's rules (spec: mechanics.md §5): ``start`` is 0-based and negatives count as 0;
 ``max-results`` defaults to 25 and is capped at 200 (rbapi also clamps values below 1 to 1,
 where the original would loop forever); a non-integer is error 105. ``next``/``prev`` hrefs are
-``<path>?start=N&max-results=M`` followed by every other query argument, sorted and urlencoded,
-so filters survive paging (Review Board bug 3199).
+``<path>?start=N&max-results=M`` followed by every other query argument (its last value, the one
+the filters use), sorted and urlencoded, so filters survive paging (Review Board bug 3199).
 """
 
 from __future__ import annotations
@@ -55,12 +55,12 @@ class RBPagination(BasePagination):
         return Page(items=items, total=total, start=start, max_results=max_results)
 
     def get_links(self, request: Request, page: Page) -> dict[str, Any]:
-        """``prev``/``next`` links for a page, keeping every other query argument."""
+        """``prev``/``next`` links for a page, keeping every other query argument: once, with
+        the value the filters used (the last one given, as Review Board does)."""
         others = sorted(
-            (key, value)
+            (key, values[-1])
             for key, values in request.query_params.lists()
-            if key not in ("start", "max-results")
-            for value in values
+            if key not in ("start", "max-results") and values
         )
         path = request.build_absolute_uri(request.path)
 

@@ -62,12 +62,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.gzip.GZipMiddleware",
+    # Cached GETs are answered here: inside the limits, security headers, CORS and gzip;
+    # before sessions and authentication, which it does on its own in one query.
+    "rbapi.response_cache.FastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "rbapi.session_store.SessionUserMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Innermost: cached GETs are answered here, after every other middleware has run.
-    "rbapi.response_cache.FastPathMiddleware",
 ]
 
 ROOT_URLCONF = "rbapi.urls"

@@ -14,7 +14,8 @@ Content-Length/ETag/Connection, the normalised body), except, per case:
   empty HTML body;
 * root and info: ``capabilities`` and the ``links``/``uri_templates`` of resources rbapi does
   not serve (capabilities list only what rbapi implements);
-* ``extra_data.calculated_trophies``: the original's trophy cache flag (rbapi has no trophies);
+* ``extra_data.calculated_trophies``: the original's trophy cache flag (set when a request is
+  first published; the recorded transcripts and this seeding differ in when that happened);
 * the users list: Power Pack's ``powerpack-docconverter`` user, which rbapi does not have.
 
 Each case prints OK, DELIBERATE (equal once the documented differences are set aside, with

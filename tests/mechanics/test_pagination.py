@@ -37,6 +37,19 @@ def test_next_and_prev_keep_other_arguments_sorted(users, anon_client):
     )
 
 
+def test_a_repeated_argument_is_kept_once_with_its_last_value(users, anon_client):
+    """As Review Board 8.1 (probed): ``?from-user=doc&from-user=admin`` filters on admin and
+    its paging links say ``from-user=admin``."""
+    body = assert_ok(anon_client.get("/api/users/?q=nobody&q=user&start=2&max-results=2"))
+    assert [u["username"] for u in body["users"]] == ["user02", "user03"]
+    assert body["links"]["prev"]["href"] == (
+        "http://testserver/api/users/?start=0&max-results=2&q=user"
+    )
+    assert body["links"]["next"]["href"] == (
+        "http://testserver/api/users/?start=4&max-results=2&q=user"
+    )
+
+
 def test_max_results_is_always_written_and_last_page_has_no_next(users, anon_client):
     body = assert_ok(anon_client.get("/api/users/?start=5"))
     assert "next" not in body["links"]

@@ -9,6 +9,8 @@ and changes of the viewer's access all give the next GET a fresh answer.
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from django.db import connection, transaction
 from django.test import Client
@@ -62,6 +64,7 @@ def test_cached_answer_equals_fresh_answer(route, accept, world, settings):  # n
     not_modified = client.get(url, HTTP_ACCEPT=accept, HTTP_IF_NONE_MATCH=first["ETag"])
     assert not_modified.status_code == 304
     assert not_modified["ETag"] == first["ETag"]
+    assert "Content-Type" not in not_modified
 
 
 @pytest.mark.parametrize("route", UNCACHED, ids=route_id)
@@ -179,7 +182,18 @@ def test_a_write_request_moves_the_shared_generation():
 
 # --- the fast path (FastPathMiddleware) -------------------------------------------------------
 
-HEADERS = ("Content-Type", "ETag", "Vary", "Item-Content-Type", "X-RateLimit-Limit")
+HEADERS = (
+    "Content-Type",
+    "ETag",
+    "Vary",
+    "Item-Content-Type",
+    "X-RateLimit-Limit",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Content-Encoding",
+)
 
 
 def _same_answer(fast, slow) -> None:
@@ -207,6 +221,22 @@ def test_fast_path_answers_with_one_query(who, path, world, settings):  # noqa: 
     assert (count, not_modified.status_code) == (1, 304)
     assert not_modified["ETag"] == slow["ETag"]
     assert not_modified.content == b""
+    # No body, so no Content-Type (Django's default would be text/html).
+    assert "Content-Type" not in not_modified
+
+
+@pytest.mark.parametrize("who", ["anonymous", "session"])
+def test_fast_path_answers_gzip_like_the_full_path(who, world):  # noqa: F811
+    client = world["client"] if who == "session" else Client()
+    url = "/api/review-requests/"
+    slow = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    count, fast = queries_for(client, url, HTTP_ACCEPT_ENCODING="gzip")
+    assert count == 1
+    assert slow["Content-Encoding"] == fast["Content-Encoding"] == "gzip"
+    # Django pads gzip bodies with random bytes (BREACH): compare what they hold.
+    assert gzip.decompress(fast.content) == gzip.decompress(slow.content)
+    for header in HEADERS:
+        assert fast.get(header) == slow.get(header), header
 
 
 def test_fast_path_follows_the_accept_header(world):  # noqa: F811
