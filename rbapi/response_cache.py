@@ -54,6 +54,8 @@ from rbapi.throttling import rate_limit_headers
 # Models whose writes never show in a cached body (and are written on reads or logins).
 IGNORED_MODELS = {
     "sessions.session",
+    # Logins (a Basic request without a cookie starts one) change no answer's body.
+    "rbapi.usersession",
     "rbapi.idempotencykey",
     "rbapi.cachegeneration",
     "migrations.migration",
@@ -114,9 +116,18 @@ def request_finished(started: int) -> None:
         bump_generation()
 
 
+# Columns no answer shows: a save of only these changes no cached body (Django records a
+# login's time in ``last_login`` on every Basic request that starts a session).
+UNSHOWN_FIELDS = frozenset({"last_login"})
+
+
 def _on_model_write(sender: type[Model], **kwargs: Any) -> None:
-    if not _migrating and sender._meta.label_lower not in IGNORED_MODELS:
-        bump_generation()
+    if _migrating or sender._meta.label_lower in IGNORED_MODELS:
+        return
+    update_fields = kwargs.get("update_fields")
+    if update_fields and set(update_fields) <= UNSHOWN_FIELDS:
+        return
+    bump_generation()
 
 
 def _on_setting_changed(**kwargs: Any) -> None:
@@ -199,7 +210,11 @@ def lookup(resource: Any, request: Request) -> HttpResponse | None:
     entry = _cache_call("get", key)
     if entry is None:
         return None
-    content_type, extra_headers, etag, body = entry
+    content_type, extra_headers, etag, body, _vary = entry
+    # The same answer may be asked for again with another Accept header that means the same
+    # format (none, ``*/*``, ``application/json``): file it for the fast path under this
+    # request's own key too, or this caller would take the normal path every time.
+    _store_fast(request, entry)
     if etag_matches(request, etag):
         response = HttpResponseNotModified()
     else:
@@ -217,14 +232,23 @@ def store(request: Request, response: Any) -> None:
     if key is None or response.status_code != 200 or len(response.content) > MAX_BODY_BYTES:
         return
     extra = [(h, response[h]) for h in ("Item-Content-Type",) if response.has_header(h)]
-    entry = (response["Content-Type"], extra, response["ETag"], bytes(response.content))
+    entry = (response["Content-Type"], extra, response["ETag"], bytes(response.content),
+             response.get("Vary", ""))  # fmt: skip
     _cache_call("set", key, entry, TTL_SECONDS)
+    _store_fast(request, entry)
+
+
+def _store_fast(request: Request, entry: tuple) -> None:
+    """File ``entry`` for ``FastPathMiddleware`` under this request's fast key, if the caller
+    may use the fast path (anonymous, or a plain session cookie)."""
     identity = _fast_identity(request)
-    if identity is not None:
-        user_pk = request.user.pk if request.user.is_authenticated else None
-        fast = (entry[0], [*extra, ("Vary", response["Vary"])], entry[2], entry[3], user_pk)
-        key = _fast_key(request._request, request._rbapi_generation, identity)
-        _cache_call("set", key, fast, TTL_SECONDS)
+    if identity is None:
+        return
+    content_type, extra, etag, body, vary = entry
+    user_pk = request.user.pk if request.user.is_authenticated else None
+    headers = [*extra, ("Vary", vary)] if vary else list(extra)
+    key = _fast_key(request._request, request._rbapi_generation, identity)
+    _cache_call("set", key, (content_type, headers, etag, body, user_pk), TTL_SECONDS)
 
 
 # --- the fast path ----------------------------------------------------------------------------

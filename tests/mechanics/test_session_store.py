@@ -108,3 +108,15 @@ def test_the_session_links_to_itself_with_the_query_string(world):
     links = client.get("/api/session/?only-links=self,delete").json()["session"]["links"]
     assert links["self"]["href"] == "http://testserver/api/session/?only-links=self,delete"
     assert links["delete"]["href"] == "http://testserver/api/session/"
+
+
+def test_a_login_does_not_end_cached_answers(world):
+    """A Basic request without a cookie starts a session (a row written): cached answers
+    stay, or every bot's login would empty the response cache."""
+    reader = api_login("grumpy")
+    url = f"/api/review-requests/{world['review_request'].pk}/"
+    assert reader.get(url).status_code == 200
+    api_login("doc")
+    with CaptureQueriesContext(connection) as captured:
+        assert reader.get(url).status_code == 200
+    assert len(captured.captured_queries) == 1, [q["sql"] for q in captured.captured_queries]
