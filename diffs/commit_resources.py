@@ -47,8 +47,8 @@ from diffs.services import (
     DiffTooLargeError,
     DuplicateCommitError,
     check_commit,
+    diff_extra_data_update,
     diffcommit_create,
-    diffcommit_update,
     validate_commit,
 )
 from rbapi import errors, inputs
@@ -260,11 +260,8 @@ class DiffCommitResource(PatchMixin, WebAPIResource):
 
     def update(self, request: Request, obj: DiffCommit, *, url_kwargs: dict[str, Any]) -> Response:
         values = validated(CommitUpdateInput, request.data, extra_data=obj.extra_data)
-        fields = values.get("extra_data_fields")
-        if fields:
-            obj = diffcommit_update(
-                commit=obj, extra_data=apply_extra_data_changes(obj.extra_data, fields)
-            )
+        if values.get("extra_data_fields"):
+            obj = diff_extra_data_update(obj=obj, extra_data_fields=values["extra_data_fields"])
         return self.item_response(request, obj, url_kwargs)
 
 

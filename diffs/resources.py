@@ -22,7 +22,6 @@ from django.utils.http import http_date, parse_http_date_safe
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.extra_data import apply_extra_data_changes
 from diffs.file_resources import DiffDataMixin
 from diffs.history import ValidationInfoError, decode_validation_info
 from diffs.models import DiffSet, FileDiff, created_with_history
@@ -33,11 +32,10 @@ from diffs.services import (
     DiffFileMissingError,
     DiffTooLargeError,
     check_diff,
+    diff_extra_data_update,
     diffset_create_empty,
     diffset_finalize_commit_series,
-    diffset_update,
     diffset_upload,
-    filediff_update,
     max_diff_bytes,
 )
 from rbapi import errors, inputs
@@ -357,11 +355,8 @@ class DiffResource(PatchMixin, WebAPIResource):
         values = validated(DiffUpdateInput, request.data, extra_data=obj.extra_data)
         if values.get("finalize_commit_series"):
             return self._finalize(request, obj, url_kwargs)
-        fields = values.get("extra_data_fields")
-        if fields:
-            obj = diffset_update(
-                diffset=obj, extra_data=apply_extra_data_changes(obj.extra_data, fields)
-            )
+        if values.get("extra_data_fields"):
+            obj = diff_extra_data_update(obj=obj, extra_data_fields=values["extra_data_fields"])
         return self.item_response(request, obj, url_kwargs)
 
     def _finalize(self, request: Request, obj: DiffSet, url_kwargs: dict[str, Any]) -> Response:
@@ -537,11 +532,8 @@ class FileDiffResource(DiffDataMixin, PatchMixin, WebAPIResource):
 
     def update(self, request: Request, obj: FileDiff, *, url_kwargs: dict[str, Any]) -> Response:
         values = validated(DiffUpdateInput, request.data, extra_data=obj.extra_data)
-        fields = values.get("extra_data_fields")
-        if fields:
-            obj = filediff_update(
-                filediff=obj, extra_data=apply_extra_data_changes(obj.extra_data, fields)
-            )
+        if values.get("extra_data_fields"):
+            obj = diff_extra_data_update(obj=obj, extra_data_fields=values["extra_data_fields"])
         return self.item_response(request, obj, url_kwargs)
 
 

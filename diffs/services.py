@@ -26,6 +26,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Max
 from django.utils import timezone
 
+from core.extra_data import apply_extra_data_changes
 from core.transactions import write_transaction
 from diffs import git
 from diffs.history import ValidationInfo, commit_tree, in_history
@@ -33,7 +34,7 @@ from diffs.models import CREATED_WITH_HISTORY_KEY, DiffCommit, DiffSet, FileDiff
 from diffs.parser import PRE_CREATION, DiffParseError, ParsedFile, parse_diff
 from reviews.errors import PublishError
 from reviews.models import Repository, ReviewRequest
-from reviews.services.locks import lock_review_request
+from reviews.services.locks import lock_review_request, lock_review_request_row
 from reviews.services.review_requests import draft_for
 
 __all__ = ["DiffParseError"]
@@ -338,16 +339,6 @@ def diffcommit_create(
 
 
 @write_transaction
-def diffcommit_update(*, commit: DiffCommit, extra_data: dict[str, Any]) -> DiffCommit:
-    """Store new ``extra_data`` (already merged by the caller's validation) on a commit."""
-    lock_review_request(commit.diffset.review_request_id)
-    locked = DiffCommit.objects.select_for_update().select_related("diffset").get(pk=commit.pk)
-    locked.extra_data = extra_data
-    locked.save(update_fields=["extra_data"])
-    return locked
-
-
-@write_transaction
 def diffset_finalize_commit_series(
     *, diffset: DiffSet, checked: CheckedDiff, diff: bytes, parent_diff: bytes = b""
 ) -> DiffSet:
@@ -375,15 +366,6 @@ def _extra_data(parsed: ParsedFile, parent: ParsedFile | None) -> dict[str, Any]
         extra["parent_source_filename"] = parent.source_file
         extra["parent_source_revision"] = parent.source_revision
     return extra
-
-
-@write_transaction
-def diffset_update(*, diffset: DiffSet, extra_data: dict[str, Any]) -> DiffSet:
-    """Store new ``extra_data`` (already merged by the caller's validation) on a diff set."""
-    locked = DiffSet.objects.select_for_update().get(pk=diffset.pk)
-    locked.extra_data = extra_data
-    locked.save(update_fields=["extra_data"])
-    return locked
 
 
 def publish_diff(locked: ReviewRequest, fields_changed: dict[str, Any] | None) -> None:
@@ -432,16 +414,24 @@ def _commit_list(diffset: DiffSet | None) -> list[dict[str, str]]:
     ]
 
 
-@write_transaction
-def filediff_update(*, filediff: FileDiff, extra_data: dict[str, Any]) -> FileDiff:
-    """Store new ``extra_data`` (already merged by the caller's validation) on a file diff."""
-    locked = FileDiff.objects.select_for_update().get(pk=filediff.pk)
-    locked.extra_data = extra_data
-    locked.save(update_fields=["extra_data"])
-    return locked
-
-
 def discard_diff(locked: ReviewRequest) -> None:
     """Part of discarding a review request's draft (under its lock): the pending diff goes
     with it."""
     DiffSet.objects.filter(review_request=locked, public=False).delete()
+
+
+@write_transaction
+def diff_extra_data_update(
+    *, obj: DiffSet | FileDiff | DiffCommit, extra_data_fields: dict[str, Any]
+) -> DiffSet | FileDiff | DiffCommit:
+    """Apply a PUT's extra_data changes to a diff set, file diff or commit: the review
+    request is locked first, the row re-read under its lock and the changes applied to what
+    it holds then, so two PUTs naming different keys both land."""
+    diffset = obj if isinstance(obj, DiffSet) else obj.diffset
+    lock_review_request_row(diffset.review_request_id)
+    locked = type(obj).objects.select_for_update().get(pk=obj.pk)
+    if not isinstance(obj, DiffSet):
+        locked.diffset = diffset  # already read by the caller
+    locked.extra_data = apply_extra_data_changes(locked.extra_data, extra_data_fields)
+    locked.save(update_fields=["extra_data"])
+    return locked
