@@ -252,6 +252,9 @@ class RBSessionAuthentication(SessionAuthentication):
         result = super().authenticate(request)
         if result is None:
             return None
+        # The user itself, not the middleware's lazy proxy, whose every attribute read goes
+        # through ``LazyObject.__getattribute__`` (checked above, so already loaded).
+        result = (getattr(result[0], "_wrapped", result[0]), result[1])
         django_request = request._request
         session = django_request.session
         token_id = session.get(SESSION_API_TOKEN)

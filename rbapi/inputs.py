@@ -19,6 +19,7 @@ Two deliberate departures from DRF's stock fields:
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -185,6 +186,18 @@ class RBSerializer(serializers.Serializer):
 
     #: Whether the resource accepts the extra_data forms.
     extra_data = False
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """Each declared field, copied for this serializer to bind. DRF deep-copies them,
+        which runs every field's ``__init__`` again and costs more than validating a CI bot's
+        whole form; the fields here keep no state but what ``bind`` sets on the copy, so a
+        shallow copy is enough (a nested serializer still gets a deep one)."""
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer)
+            else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
     def to_internal_value(self, data: Mapping[str, Any]) -> dict[str, Any]:
         problems: dict[str, Any] = {}

@@ -127,6 +127,12 @@ def build_tree() -> list[Route]:
     return list(_ROUTES)
 
 
+def key_regexes() -> dict[str, str]:
+    """Placeholder name -> the regex of its one path segment."""
+    build_tree()
+    return dict(_KEY_REGEXES)
+
+
 def uri_templates() -> dict[str, str]:
     """Template name -> path template with ``{placeholders}``."""
     build_tree()

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.statements import Statement
 from rbapi import errors, response_cache
 from rbapi.authentication import DEPRECATED_TOKEN, api_token_of
 from rbapi.errors import WebAPIException, form_error
@@ -40,6 +41,9 @@ from rbapi.preconditions import guard_handler
 from rbapi.registry import get_resource, register
 from rbapi.serialization import SerializationMixin
 from rbapi.throttling import RBRateThrottle, count_request, rate_limit_headers
+
+# The largest id a row can have (a signed 64-bit integer).
+MAX_ROW_ID = 2**63 - 1
 
 
 class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
@@ -59,6 +63,10 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
     # The object's foreign key to its parent's object: an item lookup sets it from the parent
     # the URL already resolved, so the parent is never joined or fetched a second time.
     parent_field: ClassVar[str | None] = None
+    # The item lookup, compiled once (``core.statements``) for resources on the hot paths:
+    # parameters ``key`` (the URL's integer object key) and, with ``parent_field``, ``parent``
+    # (the parent's pk). It must select what ``get_queryset(is_list=False)`` would.
+    item_statement: ClassVar[Statement | None] = None
     model: ClassVar[type[Model] | None] = None
     fields: ClassVar[tuple[Field, ...]] = ()
     singleton: ClassVar[bool] = False
@@ -329,14 +337,33 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
         return cache[cache_key]
 
     def lookup_object(self, request: Request, url_kwargs: dict[str, Any], parent: Any) -> Any:
-        queryset = self.get_queryset(request, parent=parent, is_list=False)
-        try:
-            obj = queryset.get(**{self.model_object_key: url_kwargs[self.uri_object_key]})
-        except (queryset.model.DoesNotExist, ValueError):
-            raise WebAPIException(errors.DOES_NOT_EXIST) from None
+        if self.item_statement is not None:
+            obj = self._lookup_by_statement(url_kwargs, parent)
+        else:
+            queryset = self.get_queryset(request, parent=parent, is_list=False)
+            try:
+                obj = queryset.get(**{self.model_object_key: url_kwargs[self.uri_object_key]})
+            except (queryset.model.DoesNotExist, ValueError):
+                raise WebAPIException(errors.DOES_NOT_EXIST) from None
         if self.parent_field is not None and parent is not None:
             setattr(obj, self.parent_field, parent)
         return obj
+
+    def _lookup_by_statement(self, url_kwargs: dict[str, Any], parent: Any) -> Any:
+        assert self.item_statement is not None and self.model is not None
+        try:
+            key = int(url_kwargs[self.uri_object_key])
+        except (TypeError, ValueError):
+            raise WebAPIException(errors.DOES_NOT_EXIST) from None
+        if not -MAX_ROW_ID <= key <= MAX_ROW_ID:  # no database holds such an id
+            raise WebAPIException(errors.DOES_NOT_EXIST)
+        values = {"key": key}
+        if self.parent_field is not None:
+            values["parent"] = parent.pk
+        try:
+            return self.item_statement.get(**values)
+        except self.model.DoesNotExist:
+            raise WebAPIException(errors.DOES_NOT_EXIST) from None
 
     def get_parent_object(self, request: Request, url_kwargs: dict[str, Any]) -> Any:
         parent = self.parent_resource_class

@@ -17,6 +17,8 @@ with one query).
 
 from __future__ import annotations
 
+import copy
+import datetime
 import logging
 from contextvars import ContextVar
 from functools import partial
@@ -29,19 +31,52 @@ from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.contrib.auth.middleware import AuthenticationMiddleware, auser
 from django.contrib.sessions.backends import cached_db, db
 from django.core.exceptions import SuspiciousOperation
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+
+from core.statements import Statement
 
 # The user the current request's session row was read with (set around ``auth.get_user``).
 _joined_user: ContextVar[Any] = ContextVar("rbapi_joined_user", default=None)
 
 
+def _session_with_user(key: str, now: datetime.datetime) -> QuerySet:
+    from rbapi.models import UserSession
+
+    return UserSession.objects.select_related("user").filter(session_key=key, expire_date__gt=now)
+
+
+# Compiled once (core.statements): every logged-in request runs it.
+_SESSION_WITH_USER = Statement(_session_with_user, key=str, now=datetime.datetime)
+
+
+# Decoded session data by its signed text (and the key that signed it): a bot sends the same
+# session on every request, and checking the signature costs more than reading the row.
+_decoded: dict[tuple[str, str, str], dict[str, Any]] = {}
+_DECODED_MAX = 2048
+
+
 class _UserSessionStore:
     """What both stores add to Django's database-backed one: the user column, written from
-    the session's data and joined when the row is read."""
+    the session's data and joined when the row is read, and decoded data kept per signed
+    text (a pure function of it: the same text always decodes to the same data)."""
 
     joined_user: Any = None
+    key_salt: str
+
+    def decode(self, session_data: str) -> dict[str, Any]:
+        key = (settings.SECRET_KEY, self.key_salt, session_data)
+        decoded = _decoded.get(key)
+        if decoded is None:
+            decoded = super().decode(session_data)  # type: ignore[misc]
+            if not decoded:
+                return decoded  # unreadable or empty: decided (and logged) every time
+            if len(_decoded) >= _DECODED_MAX:
+                _decoded.clear()
+            _decoded[key] = decoded
+        return copy.deepcopy(decoded)  # the session's own, for it to change
 
     @classmethod
     def get_model_class(cls) -> type:
@@ -51,9 +86,7 @@ class _UserSessionStore:
 
     def _get_session_from_db(self) -> Any:
         try:
-            row = self.model.objects.select_related("user").get(
-                session_key=self.session_key, expire_date__gt=timezone.now()
-            )
+            row = _SESSION_WITH_USER.get(key=self.session_key or "", now=timezone.now())
         except (self.model.DoesNotExist, SuspiciousOperation) as error:
             if isinstance(error, SuspiciousOperation):
                 logger = logging.getLogger(f"django.security.{type(error).__name__}")

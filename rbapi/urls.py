@@ -1,25 +1,32 @@
 """Mounts ``/api/`` once, from the resource registry: one route per resource list or item,
 then a catch-all that answers error 100 for anything else under ``/api/``."""
 
-from django.urls import include, path, re_path
+from django.urls import URLPattern, include, path, re_path
 
 from attachments.views import ReviewRequestFileView, ScreenshotImageView, UserFileView
 from rbapi import api  # noqa: F401  (registers every resource)
 from rbapi.docs import docs_asset, docs_init, docs_page
 from rbapi.health import live, ready
-from rbapi.registry import build_tree
+from rbapi.registry import build_tree, key_regexes
+from rbapi.routing import RouteTable
 from rbapi.schema import schema_view
 from rbapi.throttling import rate_limited
 from rbapi.views import UnknownResourceView, home, review_request_page
 
-urlpatterns = [
-    re_path(
-        route.regex,
-        route.resource.as_view(mode=route.mode),
-        name=f"{route.resource.name}-{route.mode}",
+_routes: list[tuple[str, URLPattern]] = [
+    (
+        route.template,
+        re_path(
+            route.regex,
+            route.resource.as_view(mode=route.mode),
+            name=f"{route.resource.name}-{route.mode}",
+        ),
     )
     for route in build_tree()
 ]
+# The table finds a request's route by its segments (rbapi.routing); the routes behind it
+# serve reverse() and any path it does not find.
+urlpatterns = [RouteTable(_routes, key_regexes()), *(pattern for _, pattern in _routes)]
 # The API's description (rbapi.schema) and its local interactive docs (rbapi.docs).
 urlpatterns += [
     path("api/schema/", rate_limited(schema_view), name="api-schema"),

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from changes.models import ChangeDescription
 from core.errors import InvalidFieldsError
 from core.extra_data import apply_extra_data_changes
+from core.statements import Statement
 from rbapi import inputs
 from rbapi.fields import ExtraDataField, Field, ObjectField
 from rbapi.inputs import validated
@@ -147,6 +148,11 @@ class StatusUpdateResource(WebAPIResource):
     model = StatusUpdate
     uri_object_key = "status_update_id"
     parent_field = "review_request"
+    item_statement = Statement(
+        lambda key, parent: StatusUpdate.objects.filter(review_request_id=parent, pk=key),
+        key=int,
+        parent=int,
+    )
     uri_template_names = ("review_request_status_update", "status_update")
     uri_template_list_names = ("review_request_status_updates", "status_updates")
     list_methods = ("GET", "POST")

@@ -23,6 +23,7 @@ from django.utils import timezone
 from changes.models import ChangeDescription
 from core.errors import InvalidFieldsError
 from core.extra_data import apply_extra_data_changes
+from core.statements import insert_row, update_row
 from core.transactions import write_transaction
 from reviews.models import Review, ReviewRequest
 from reviews.services.locks import lock_review_request_row, lock_status_update
@@ -68,13 +69,15 @@ def status_update_create(
 ) -> StatusUpdate:
     """Create a status update on ``review_request`` and return it as stored."""
     lock_review_request_row(review_request.pk)
-    return StatusUpdate.objects.create(
+    status_update = StatusUpdate(
         review_request=review_request,
         user=user,
         timestamp=timezone.now(),
         extra_data=apply_extra_data_changes({}, extra_data_fields or {}),
         **values,
     )
+    insert_row(status_update)
+    return status_update
 
 
 @write_transaction
@@ -100,7 +103,7 @@ def status_update_update(
         locked.extra_data = apply_extra_data_changes(locked.extra_data, extra_data_fields)
         fields.append("extra_data")
     locked.timestamp = timezone.now()
-    locked.save(update_fields=fields)
+    update_row(locked, fields)
     if request_run:
         # The state itself does not change: the integration reports back with its own PUT.
         status_update_request_run.send(sender=StatusUpdate, status_update=locked, user=user)

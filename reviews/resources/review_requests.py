@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from changes.models import ChangeDescription
 from core.extra_data import apply_extra_data_changes
+from core.statements import Statement
 from rbapi import errors
 from rbapi.errors import WebAPIException, form_error
 from rbapi.fields import (
@@ -56,9 +57,16 @@ STATUS_CODES = {"pending": "P", "submitted": "S", "discarded": "D"}
 HISTORY_NEEDS_REPOSITORY = "A repository is required to create a review request with history."
 
 
+def item_queryset() -> QuerySet:
+    """One review request with what its access checks and links read (submitter,
+    repository)."""
+    return ReviewRequest.objects.select_related("submitter", "repository")
+
+
 class ReviewRequestResource(WebAPIResource):
     name = "review_request"
     model = ReviewRequest
+    item_statement = Statement(lambda key: item_queryset().filter(pk=key), key=int)
     uri_object_key = "review_request_id"
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT", "DELETE")
@@ -123,7 +131,7 @@ class ReviewRequestResource(WebAPIResource):
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
         if not is_list:
-            return ReviewRequest.objects.select_related("submitter", "repository")
+            return item_queryset()
         user = request.user
         show_all = parse_bool(request.query_params.get("show-all-unpublished", "")) and (
             user.is_superuser or user.has_perm("reviews.can_submit_as_another_user")

@@ -8,28 +8,46 @@ opposite orders (no deadlock) and none decides on a row another is changing.
 
 from __future__ import annotations
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
+from core.statements import Statement
 from reviews.models import GeneralComment, Review, ReviewRequest
+
+# Compiled once (core.statements): every write runs these.
+_REVIEW_REQUEST = Statement(
+    lambda pk: ReviewRequest.objects.select_for_update().filter(pk=pk), pk=int
+)
+_REVIEW_REQUEST_ROW = Statement(
+    lambda pk: ReviewRequest.objects.select_for_update().filter(pk=pk).order_by().only("pk"),
+    pk=int,
+)
+_REVIEW = Statement(lambda pk: Review.objects.select_for_update().filter(pk=pk), pk=int)
+
+
+def _status_update_rows(pk: int) -> QuerySet:
+    from status_updates.models import StatusUpdate  # the app above this one, read lazily
+
+    return StatusUpdate.objects.select_for_update().filter(pk=pk).order_by()
+
+
+_STATUS_UPDATE = Statement(_status_update_rows, pk=int)
 
 
 def lock_review_request(pk: int) -> ReviewRequest:
     """The review request row, locked (``DoesNotExist`` if it is gone)."""
-    return ReviewRequest.objects.select_for_update().get(pk=pk)
+    return _REVIEW_REQUEST.get(pk=pk)
 
 
 def lock_review_request_row(pk: int) -> None:
     """Take the review request's lock without re-reading the row, for writes that decide
     nothing on it (status updates): one narrow statement instead of a full row
     (``DoesNotExist`` if it is gone)."""
-    rows = ReviewRequest.objects.select_for_update().filter(pk=pk).order_by().values_list("pk")
-    if not list(rows):
-        raise ReviewRequest.DoesNotExist("The review request is gone.")
+    _REVIEW_REQUEST_ROW.get(pk=pk)
 
 
 def lock_review(pk: int) -> Review:
     """A review or reply row, locked; its review request must be locked first."""
-    return Review.objects.select_for_update().get(pk=pk)
+    return _REVIEW.get(pk=pk)
 
 
 def lock_comment(pk: int, *, model: type[Model] = GeneralComment) -> GeneralComment:
@@ -40,6 +58,4 @@ def lock_comment(pk: int, *, model: type[Model] = GeneralComment) -> GeneralComm
 
 def lock_status_update(pk: int) -> Model:
     """A status update row, locked; its review request must be locked first."""
-    from status_updates.models import StatusUpdate
-
-    return StatusUpdate.objects.select_for_update().get(pk=pk)
+    return _STATUS_UPDATE.get(pk=pk)
