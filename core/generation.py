@@ -14,27 +14,26 @@ import threading
 
 from django.db import DatabaseError, connection, transaction
 
+from core.statements import execute
+
 _state = threading.local()
 
 
 def read() -> int | None:
     """The generation now, or None when it cannot be read (not migrated, no row)."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT value FROM rbapi_cachegeneration WHERE id = 1")
-            row = cursor.fetchone()
+        rows = execute("SELECT value FROM rbapi_cachegeneration WHERE id = 1", ()).rows
     except DatabaseError:
         return None
-    return row[0] if row else None
+    return rows[0][0] if rows else None
 
 
 def bump() -> None:
     """Move the generation on, in the current transaction (or on its own outside one)."""
     _state.count = bumps_in_thread() + 1
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE rbapi_cachegeneration SET value = value + 1 WHERE id = 1")
-        if cursor.rowcount:
-            return
+    sql = "UPDATE rbapi_cachegeneration SET value = value + 1 WHERE id = 1"
+    if execute(sql, (), fetch=False).rowcount:
+        return
     # The row is gone (a flushed test database): put it back, in its own savepoint.
     try:
         with transaction.atomic(), connection.cursor() as cursor:

@@ -46,6 +46,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 
 from core import generation
+from core.statements import execute
 from rbapi import throttling
 from rbapi.authentication import api_token_of, oauth_token_of
 from rbapi.etags import etag_matches
@@ -314,14 +315,12 @@ class FastPathMiddleware:
             return None
         session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME) or ""
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(_FAST_SQL, [session_key])
-                row = cursor.fetchone()
+            rows = execute(_FAST_SQL, [session_key]).rows
         except DatabaseError:
             return None
-        if row is None:
+        if not rows:
             return None
-        shared, expires = row
+        shared, expires = rows[0]
         if session_key and (expires is None or _as_datetime(expires) <= timezone.now()):
             return None  # a gone or expired session: the normal path decides who this is
         generation_ = f"{shared}.{_local_generation}"

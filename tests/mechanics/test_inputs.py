@@ -117,3 +117,14 @@ def test_extra_data_fields_are_checked_against_the_stored_value():
     assert list(fields) == ["extra_data"]
     values = inputs.validated(Sample, {"name": "a", "extra_data.k": "1"}, extra_data={})
     assert values["extra_data_fields"] == {"extra_data.k": "1"}
+
+
+def test_each_serializer_binds_its_own_copies_of_the_fields():
+    first = Sample(data={"name": "a"}, context={})
+    second = Sample(data={"name": "b"}, context={})
+    assert first.fields["name"] is not second.fields["name"]
+    assert first.fields["name"].parent is first and second.fields["name"].parent is second
+    # The declared fields stay unbound, for the next serializer to copy.
+    assert Sample._declared_fields["name"].field_name is None
+    assert first.is_valid() and second.is_valid()
+    assert (first.validated_data["name"], second.validated_data["name"]) == ("a", "b")

@@ -120,3 +120,21 @@ def test_a_login_does_not_end_cached_answers(world):
     with CaptureQueriesContext(connection) as captured:
         assert reader.get(url).status_code == 200
     assert len(captured.captured_queries) == 1, [q["sql"] for q in captured.captured_queries]
+
+
+def test_decoded_data_is_kept_per_signed_text_and_never_shared(world):
+    from django.contrib.sessions.backends.base import SessionBase
+
+    from rbapi.session_store import SessionStore
+
+    api_login("doc")
+    row = UserSession.objects.get()
+    first = SessionStore(row.session_key)
+    data = dict(first.items())
+    assert data  # a logged-in session: the user's id, backend and hash
+    first["scratch"] = {"list": [1]}  # changing one session's data ...
+    second = SessionStore(row.session_key)
+    assert dict(second.items()) == data  # ... leaves what the next request reads unchanged
+    fresh = SessionBase.decode(SessionStore(), row.session_data)  # Django's own, uncached
+    assert SessionStore().decode(row.session_data) == fresh == data
+    assert SessionStore().decode(row.session_data[:-3] + "xyz") == {}  # a bad signature
