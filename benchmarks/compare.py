@@ -566,6 +566,31 @@ def table(
     return "\n".join(lines + (["", *notes] if notes else []))
 
 
+def combine(runs: list[Result]) -> Result:
+    """Several rounds of one scenario on one server: the mean rate, the median latencies."""
+    measured = [run for run in runs if not run.note]
+    if not measured:
+        return runs[0] if runs else Result(note="not run")
+    middle = sorted(measured, key=lambda run: run.rps)[(len(measured) - 1) // 2]
+    return Result(
+        rps=sum(run.rps for run in measured) / len(measured),
+        p50=middle.p50,
+        p99=middle.p99,
+        requests=sum(run.requests for run in measured),
+        errors=sum(run.errors for run in measured),
+    )
+
+
+def round_spread(scenario: Scenario, ref_runs: list[Result], our_runs: list[Result]) -> str:
+    """'- PUT a status update: 5.9x, 6.3x' (the ratio of each round), or '' if not run."""
+    ratios = [
+        f"{mine.rps / theirs.rps:.1f}x"
+        for theirs, mine in zip(ref_runs, our_runs, strict=False)
+        if not theirs.note and not mine.note and theirs.rps
+    ]
+    return f"- {scenario.title}: {', '.join(ratios)}" if ratios else ""
+
+
 def simple_table(title: str, rows: list[tuple[str, Result]]) -> str:
     lines = [f"| {title} | req/s | p50 / p99 ms |", "| --- | ---: | ---: |"]
     for name, result in rows:
@@ -687,6 +712,12 @@ def production(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="wrk seconds per scenario")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds per scenario, both servers in each (the table gives the mean rate)",
+    )
     parser.add_argument("--only", choices=("rbapi",), help="skip the reference server")
     parser.add_argument(
         "--scenarios",
@@ -731,11 +762,15 @@ def main() -> int:
         "machine": (
             f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
         ),
-        "load": f"wrk -t2 -c8 -d{args.duration}s, gunicorn {WORKERS} sync workers",
+        "load": (
+            f"wrk -t2 -c8 -d{args.duration}s x {args.rounds} rounds, "
+            f"gunicorn {WORKERS} sync workers"
+        ),
         "load_average_before": os.getloadavg(),
     }
     ref_results: dict[str, Result] = {}
     our_results: dict[str, Result] = {}
+    spreads: list[str] = []  # each scenario's ratio, round by round
     try:
         ref = None
         if args.only != "rbapi":
@@ -758,12 +793,26 @@ def main() -> int:
         log("floor")
         floor = wrk(floor_target, "root", args.duration, cookie=False)
         for scenario in scenarios:
+            ref_runs: list[Result] = []
+            our_runs: list[Result] = []
+            for round_ in range(args.rounds):
+                # Each round runs both servers back to back, the first one alternating, so a
+                # machine that slows down or speeds up during the run favours neither.
+                turns = [("Review Board", ref, ref_runs), ("rbapi", ours, our_runs)]
+                if ref is None:
+                    turns = turns[1:]
+                for name, target, runs in turns[:: -1 if round_ % 2 else 1]:
+                    log(f"{name}: {scenario.key} (round {round_ + 1} of {args.rounds})")
+                    runs.append(wrk(target, scenario.key, args.duration))
+            our_results[scenario.key] = combine(our_runs)
             if ref is not None:
-                log(f"Review Board: {scenario.key}")
-                ref_results[scenario.key] = wrk(ref, scenario.key, args.duration)
-            log(f"rbapi: {scenario.key}")
-            our_results[scenario.key] = wrk(ours, scenario.key, args.duration)
+                ref_results[scenario.key] = combine(ref_runs)
+                spread = round_spread(scenario, ref_runs, our_runs)
+                if spread:
+                    spreads.append(spread)
         main_table = table(scenarios, ref_results, our_results, floor)
+        if len(spreads) and args.rounds > 1:
+            main_table += "\n\nRatio in each round:\n" + "\n".join(spreads)
         print(f"## rbapi vs Review Board 8.1 ({report['load']}, SQLite)\n")
         print(main_table, flush=True)
 
@@ -843,6 +892,7 @@ def main() -> int:
             scaling={name: asdict(value) for name, value in scaling},
             production={"workers": prod_workers, **{k: asdict(v) for k, v in prod.items()}},
             targets={s.key: s.target for s in scenarios},
+            round_ratios=spreads,
         )
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0

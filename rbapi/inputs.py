@@ -178,6 +178,13 @@ def extra_data_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _shallow_copy(field: serializers.Field) -> serializers.Field:
+    """``copy.copy(field)`` without the copy protocol's detour (four times slower)."""
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    return clone
+
+
 class RBSerializer(serializers.Serializer):
     """Base input serializer. With ``extra_data = True`` it also checks the request's
     extra_data fields against ``context["extra_data"]`` (the stored value, ``{}`` when
@@ -195,7 +202,7 @@ class RBSerializer(serializers.Serializer):
         return {
             name: copy.deepcopy(field)
             if isinstance(field, serializers.BaseSerializer)
-            else copy.copy(field)
+            else _shallow_copy(field)
             for name, field in self._declared_fields.items()
         }
 
