@@ -1,4 +1,4 @@
-"""Reads whose shape never changes, compiled once per database connection.
+"""Statements whose shape never changes, written once per database connection.
 
 Building and compiling a Django query costs far more CPU than SQLite or PostgreSQL take to run
 it: about half a millisecond for a one-row lookup, five times what executing the SQL and
@@ -16,6 +16,11 @@ compiler, and a statement with ``select_for_update`` is compiled inside the tran
 first runs it, as Django requires. Parameters are typed (``int``, ``str`` or ``datetime``) so
 their markers survive the database adapter and can be found again; a marker the compiled SQL
 does not carry is a programming error, reported at the first run.
+
+Writes of one row get the same treatment: ``insert_row`` and ``update_row`` do what
+``Model.save()`` does for a plain model (signals, ``auto_now``, the pk read back) with SQL written
+once per model and field set. ``execute`` runs such SQL, straight on SQLite's cursor when nothing
+is logging queries.
 
 Domain-neutral: nothing from the web layer.
 """
@@ -49,7 +54,7 @@ def _marker(kind: type, index: int) -> Any:
         return -2_000_000_000 - 7919 * index
     if kind is str:
         return f"\x00rbapi-statement-parameter-{index}\x00"
-    # Distinct microseconds in year 2: past every real timestamp, valid everywhere.
+    # Distinct microseconds in year 2: before every real timestamp, valid everywhere.
     return datetime.datetime(2, 1, 1, 0, 0, 0, index, tzinfo=datetime.UTC)
 
 

@@ -15,6 +15,7 @@ from extensions import resources as extension_resources  # noqa: F401
 from oauth import resources as oauth_resources  # noqa: F401
 from rbapi import info, root, session, users  # noqa: F401
 from reviews.resources import (  # noqa: F401
+    all_comments,
     comments,
     drafts,
     groups,

@@ -25,6 +25,7 @@ class RootResource(WebAPIResource):
     item_child_resources = (
         "all_diff_comment",
         "all_file_attachment_comment",
+        "all_general_comment",
         "extension",
         "group",
         "info",

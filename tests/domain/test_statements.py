@@ -212,3 +212,20 @@ def test_update_row_of_a_gone_row_is_an_error_like_save(world):
         update_row(update, ["state"])
     with pytest.raises(DatabaseError):
         update.save(update_fields=["state"])
+
+
+def test_a_statement_is_compiled_once_per_connection(world, monkeypatch):
+    from core import statements
+
+    compiled = []
+    original = statements._Plan.__init__
+
+    def counting(self, statement, connection):
+        compiled.append(connection.alias)
+        original(self, statement, connection)
+
+    monkeypatch.setattr(statements._Plan, "__init__", counting)
+    fresh = Statement(lambda key: ReviewRequest.objects.filter(pk=key), key=int)
+    for _ in range(3):
+        fresh.get(key=world["review_request"].pk)
+    assert compiled == ["default"]
