@@ -16,6 +16,7 @@ from oauth import resources as oauth_resources  # noqa: F401
 from rbapi import info, root, session, users  # noqa: F401
 from reviews.resources import (  # noqa: F401
     all_comments,
+    all_reviews,
     comments,
     drafts,
     groups,

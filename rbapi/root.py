@@ -26,6 +26,7 @@ class RootResource(WebAPIResource):
         "all_diff_comment",
         "all_file_attachment_comment",
         "all_general_comment",
+        "all_review",
         "extension",
         "group",
         "info",

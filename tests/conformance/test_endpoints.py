@@ -89,6 +89,8 @@ GET_ERRORS = {
     # /api/diff-comments/ has no item URL (code-and-files §7.3).
     "all_diff_comment-item": (404, 100),
     "all_file_attachment_comment-item": (404, 100),
+    "all_general_comment-item": (404, 100),
+    "all_review-item": (404, 100),
     # A watched object's item redirects to the object; archived and muted lists are write-only.
     "watched_review_request-item": (302, None),
     "watched_review_group-item": (302, None),

@@ -263,6 +263,10 @@ EXPECTED: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {
     ("all_diff_comment-item", "GET"): NO_SUCH_ITEM,
     ("all_file_attachment_comment-list", "GET"): PUBLIC,
     ("all_file_attachment_comment-item", "GET"): NO_SUCH_ITEM,
+    ("all_general_comment-list", "GET"): PUBLIC,
+    ("all_general_comment-item", "GET"): NO_SUCH_ITEM,
+    ("all_review-list", "GET"): PUBLIC,
+    ("all_review-item", "GET"): NO_SUCH_ITEM,
     # Diff file attachments: the form is checked first (golden 103), then the right (104).
     ("diff_file_attachment-list", "GET"): PUBLIC,
     ("diff_file_attachment-list", "POST"): (NO_FILE, NO_FILE, LOGIN, NO_FILE),

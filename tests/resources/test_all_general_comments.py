@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reviews.models import GeneralComment, Repository
+from reviews.models import GeneralComment, Repository, Review
 from reviews.services import reply_get_or_create_draft, review_get_or_create_draft
 
 from ..conftest import assert_error, assert_ok, logged_in_client, make_user
@@ -226,19 +226,147 @@ class TestList:
             "method": "GET",
         }
 
+    def test_page_costs_constant_queries(
+        self, world, admin, owner, owner_client, admin_client, anon_client
+    ):
+        def count(query: str) -> int:
+            with CaptureQueriesContext(connection) as queries:
+                assert_ok(anon_client.get(f"{URL}?max-results=50{query}"))
+            return len(queries)
+
+        one = count("")
+        one_reply = count("&is-reply=1")
+        for n in range(4):
+            rr = make_review_request(submitter=admin, publish=True, people=[owner])
+            review, _ = review_get_or_create_draft(review_request=rr, user=owner)
+            url = review_url(review)
+            c = comment(owner_client, url, f"Comment {n}", issue_opened="1")
+            comment(owner_client, url, f"Note {n}")
+            publish(owner_client, url)
+            reply, _ = reply_get_or_create_draft(review=review, user=admin)
+            comment(admin_client, f"{url}replies/{reply.pk}/", "Fixed", reply_to_id=str(c))
+            publish(admin_client, f"{url}replies/{reply.pk}/")
+        assert len(ids(anon_client, "?max-results=50")) == 14
+        assert len(ids(anon_client, "?max-results=50&is-reply=1")) == 5
+        assert count("") == one
+        assert count("&is-reply=1") == one_reply
+
+
+REVIEWS_URL = "/api/reviews/"
+
+
+def review_ids(client, query: str = "") -> list[int]:
+    body = assert_ok(client.get(f"{REVIEWS_URL}{query}"), mimetype="reviews")
+    return [item["id"] for item in body["reviews"]]
+
+
+class TestAllReviews:
+    """``GET /api/reviews/`` (reviews.resources.all_reviews): every review, not reply, the
+    caller may see."""
+
+    def test_payload_is_the_reviews_own_item(self, world, anon_client):
+        response = anon_client.get(REVIEWS_URL)
+        body = assert_ok(response, mimetype="reviews")
+        assert response["Item-Content-Type"] == "application/vnd.reviewboard.org.review+json"
+        rr, review = world["rr"], world["review"]
+        assert set(body) == {"links", "reviews", "stat", "total_results"}
+        assert body["links"] == {"self": {"href": f"{BASE}{REVIEWS_URL}", "method": "GET"}}
+        (item,) = body["reviews"]
+        own = assert_ok(anon_client.get(review_url(review)))["review"]
+        assert item == own
+        href = f"{BASE}/api/review-requests/{rr.pk}/reviews/{review.pk}/"
+        assert item["links"]["self"] == {"href": href, "method": "GET"}
+        assert set(item["links"]) == {
+            "delete",
+            "diff_comments",
+            "file_attachment_comments",
+            "general_comments",
+            "replies",
+            "screenshot_comments",
+            "self",
+            "update",
+            "user",
+        }
+
+    def test_root_links_to_it(self, anon_client):
+        body = assert_ok(anon_client.get("/api/"))
+        url = f"{BASE}{REVIEWS_URL}"
+        assert body["links"]["all_reviews"] == {"href": url, "method": "GET"}
+        assert body["uri_templates"]["all_reviews"] == url
+
+    def test_no_item_url_and_read_only(self, world, anon_client, admin_client):
+        assert_error(anon_client.get(f"{REVIEWS_URL}{world['review'].pk}/"), 404, 100)
+        response = admin_client.post(REVIEWS_URL, {"body_top": "x"})
+        assert response.status_code == 405
+        assert response["Allow"] == "GET"
+
+    def test_drafts_for_their_author_and_superusers(
+        self, world, other, other_client, owner_client, anon_client, admin_client
+    ):
+        published = world["review"].pk
+        draft, _ = review_get_or_create_draft(review_request=world["rr"], user=other)
+        assert review_ids(anon_client) == [published]
+        assert review_ids(owner_client) == [published]
+        assert review_ids(other_client) == [published, draft.pk]
+        assert review_ids(admin_client) == [published, draft.pk]
+
+    def test_hidden_review_requests_hide_their_reviews(
+        self, owner, admin, owner_client, admin_client
+    ):
+        hidden = Repository.objects.create(name="hidden", path="/srv/hidden", public=False)
+        private = make_review_request(
+            submitter=owner, repository=hidden, publish=True, people=[admin]
+        )
+        review, _ = review_get_or_create_draft(review_request=private, user=admin)
+        comment(admin_client, review_url(review), "Secret")
+        publish(admin_client, review_url(review))
+        assert review_ids(logged_in_client(make_user("dopey"))) == []
+        assert review_ids(owner_client) == [review.pk]
+        # Filtered by the repository's name, not its id.
+        assert review_ids(admin_client, "?repository=hidden") == [review.pk]
+        assert review_ids(admin_client, f"?repository={hidden.pk}") == []
+
+    def test_filters(self, world, other, admin_client):
+        published = world["review"].pk
+        draft, _ = review_get_or_create_draft(review_request=world["rr"], user=other)
+        assert review_ids(admin_client, "?user=grumpy") == [draft.pk]
+        assert review_ids(admin_client, "?user=doc") == [published]
+        for value in ("1", "true", "True"):
+            assert review_ids(admin_client, f"?public={value}") == [published]
+        # Any other value, even an empty one, means drafts.
+        for value in ("0", "yes", ""):
+            assert review_ids(admin_client, f"?public={value}") == [draft.pk]
+        # review-request-id is not a filter of this list.
+        assert review_ids(admin_client, "?review-request-id=999") == [published, draft.pk]
+        Review.objects.filter(pk=draft.pk).update(
+            timestamp=datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+        )
+        assert review_ids(admin_client, "?last-updated-from=2029-12-31") == [draft.pk]
+        assert review_ids(admin_client, "?last-updated-to=2029-12-31") == [published]
+        counts = admin_client.get(f"{REVIEWS_URL}?counts-only=1")
+        assert json.loads(counts.content) == {"count": 2, "stat": "ok"}
+        body = assert_error(admin_client.get(f"{REVIEWS_URL}?last-updated-to=bad"), 400, 105)
+        assert body["fields"] == {
+            "last-updated-to": ["This timestamp is not a valid ISO 8601 date/time"]
+        }
+
+    def test_xml(self, world, anon_client):
+        response = anon_client.get(REVIEWS_URL, HTTP_ACCEPT="application/xml")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/vnd.reviewboard.org.reviews+xml"
+        assert b"<reviews>" in response.content
+
     def test_page_costs_constant_queries(self, world, admin, owner, owner_client, anon_client):
         def count() -> int:
             with CaptureQueriesContext(connection) as queries:
-                assert_ok(anon_client.get(f"{URL}?max-results=50"))
+                assert_ok(anon_client.get(f"{REVIEWS_URL}?max-results=50"))
             return len(queries)
 
-        GeneralComment.objects.exclude(pk=world["ids"][0]).delete()
         one = count()
-        for n in range(5):
+        for n in range(4):
             rr = make_review_request(submitter=admin, publish=True, people=[owner])
             review, _ = review_get_or_create_draft(review_request=rr, user=owner)
-            comment(owner_client, review_url(review), f"Comment {n}", issue_opened="1")
-            comment(owner_client, review_url(review), f"Note {n}")
+            comment(owner_client, review_url(review), f"Comment {n}")
             publish(owner_client, review_url(review))
-        assert len(ids(anon_client, "?max-results=50")) == 11
+        assert len(review_ids(anon_client, "?max-results=50")) == 5
         assert count() == one

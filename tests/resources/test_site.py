@@ -36,6 +36,8 @@ SITE = {
 
 # The uri_templates rbapi serves, each exactly as Review Board 8.1 names it (golden 001).
 REVIEW_BOARD_TEMPLATES = {
+    "all_general_comments": "/api/general-comments/",
+    "all_reviews": "/api/reviews/",
     "change": "/api/review-requests/{review_request_id}/changes/{change_id}/",
     "changes": "/api/review-requests/{review_request_id}/changes/",
     "diff_comment": "/api/review-requests/{review_request_id}/reviews/{review_id}/replies/{reply_id}/diff-comments/{comment_id}/",
@@ -166,6 +168,8 @@ def test_root(anon_client):
                 ("self", ""),
                 ("all_diff_comments", "diff-comments/"),
                 ("all_file_attachment_comments", "file-attachment-comments/"),
+                ("all_general_comments", "general-comments/"),
+                ("all_reviews", "reviews/"),
                 ("extensions", "extensions/"),
                 ("groups", "groups/"),
                 ("info", "info/"),
