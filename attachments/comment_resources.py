@@ -263,7 +263,7 @@ class AllFileAttachmentCommentsResource(_PublishedFileAttachmentCommentsResource
 
     name = "all_file_attachment_comment"
     link_key = "all_file_attachment_comments"
-    uri_template_list_names = ()
+    uri_template_list_names = ("all_file_attachment_comments",)
     filterset_class = AllFileAttachmentCommentsFilterSet
 
     def get_queryset(

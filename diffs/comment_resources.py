@@ -205,7 +205,7 @@ class AllDiffCommentsResource(_PublishedDiffCommentsResource):
     link_key = "all_diff_comments"
     mimetype_item_resource_name = "diff-comment"
     mimetype_list_resource_name = "review-diff-comments"
-    uri_template_list_names = ()
+    uri_template_list_names = ("all_diff_comments",)
     filterset_class = AllDiffCommentsFilterSet
 
     def get_queryset(

@@ -36,6 +36,8 @@ SITE = {
 
 # The uri_templates rbapi serves, each exactly as Review Board 8.1 names it (golden 001).
 REVIEW_BOARD_TEMPLATES = {
+    "all_diff_comments": "/api/diff-comments/",
+    "all_file_attachment_comments": "/api/file-attachment-comments/",
     "all_general_comments": "/api/general-comments/",
     "all_reviews": "/api/reviews/",
     "change": "/api/review-requests/{review_request_id}/changes/{change_id}/",
