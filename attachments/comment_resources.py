@@ -28,13 +28,16 @@ from rbapi.fields import (
     RichTextField,
     SerializeContext,
 )
-from rbapi.filters import CharFilter, DateTimeFilter, IDFilter, filterset
 from rbapi.inputs import REQUIRED
 from rbapi.parsers import as_id
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
 from reviews.models import Review, ReviewRequest
-from reviews.resources.comments import BaseGeneralCommentResource, PublishedCommentsMixin
+from reviews.resources.comments import (
+    BaseGeneralCommentResource,
+    PublishedCommentsMixin,
+    root_comments_filterset,
+)
 
 NOT_AN_ATTACHMENT = "This is not a valid file attachment ID"
 NOT_A_COMMENT = "This is not a valid file attachment comment ID"
@@ -238,22 +241,7 @@ class FileAttachmentCommentsResource(_PublishedFileAttachmentCommentsResource):
         ).select_related(*SELECT_RELATED)
 
 
-def _is_reply(queryset: QuerySet, name: str, value: Any) -> QuerySet:
-    # Any value, even 0, means "replies only", as for diff comments (spec §7.3).
-    return queryset.filter(review__base_reply_to__isnull=False)
-
-
-AllFileAttachmentCommentsFilterSet = filterset(
-    FileAttachmentComment,
-    {
-        "review-request-id": IDFilter(field_name="review__review_request_id"),
-        "review-id": IDFilter(field_name="review_id"),
-        "user": CharFilter(field_name="review__user__username"),
-        "is-reply": CharFilter(method=_is_reply),
-        "last-updated-from": DateTimeFilter(field_name="timestamp", lookup_expr="gte"),
-        "last-updated-to": DateTimeFilter(field_name="timestamp", lookup_expr="lt"),
-    },
-)
+AllFileAttachmentCommentsFilterSet = root_comments_filterset(FileAttachmentComment)
 
 
 class AllFileAttachmentCommentsResource(_PublishedFileAttachmentCommentsResource):

@@ -811,7 +811,7 @@ def main() -> int:
                 if spread:
                     spreads.append(spread)
         main_table = table(scenarios, ref_results, our_results, floor)
-        if len(spreads) and args.rounds > 1:
+        if spreads and args.rounds > 1:
             main_table += "\n\nRatio in each round:\n" + "\n".join(spreads)
         print(f"## rbapi vs Review Board 8.1 ({report['load']}, SQLite)\n")
         print(main_table, flush=True)

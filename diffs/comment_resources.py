@@ -19,12 +19,16 @@ from diffs.models import DiffComment, FileDiff
 from rbapi import errors
 from rbapi.errors import WebAPIException, form_error
 from rbapi.fields import ExtraDataField, Field, ObjectField, RichTextField
-from rbapi.filters import CharFilter, DateTimeFilter, IDFilter, filterset
+from rbapi.filters import IDFilter
 from rbapi.inputs import REQUIRED, IntegerField
 from rbapi.parsers import as_id
 from rbapi.resources import WebAPIResource
 from reviews.models import Review, ReviewRequest
-from reviews.resources.comments import BaseGeneralCommentResource, PublishedCommentsMixin
+from reviews.resources.comments import (
+    BaseGeneralCommentResource,
+    PublishedCommentsMixin,
+    root_comments_filterset,
+)
 
 NOT_A_FILEDIFF = "This is not a valid filediff ID."
 NOT_AN_INTERFILEDIFF = "This is not a valid interfilediff ID."
@@ -176,22 +180,11 @@ class FileDiffCommentsResource(_PublishedDiffCommentsResource):
         return queryset.select_related(*SELECT_RELATED)
 
 
-def _is_reply(queryset: QuerySet, name: str, value: Any) -> QuerySet:
-    # Any value, even 0, means "replies only" (spec §7.3).
-    return queryset.filter(review__base_reply_to__isnull=False)
-
-
-AllDiffCommentsFilterSet = filterset(
+AllDiffCommentsFilterSet = root_comments_filterset(
     DiffComment,
     {
-        "review-request-id": IDFilter(field_name="review__review_request_id"),
-        "review-id": IDFilter(field_name="review_id"),
         "file-diff-id": IDFilter(field_name="filediff_id"),
         "interdiff-revision": IDFilter(field_name="interfilediff__diffset__revision"),
-        "user": CharFilter(field_name="review__user__username"),
-        "is-reply": CharFilter(method=_is_reply),
-        "last-updated-from": DateTimeFilter(field_name="timestamp", lookup_expr="gte"),
-        "last-updated-to": DateTimeFilter(field_name="timestamp", lookup_expr="lt"),
     },
 )
 

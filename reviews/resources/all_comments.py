@@ -24,31 +24,19 @@ from rest_framework.response import Response
 from rbapi import errors
 from rbapi.errors import WebAPIException
 from rbapi.fields import SerializeContext
-from rbapi.filters import CharFilter, DateTimeFilter, IDFilter, filterset
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
 from reviews.models import GeneralComment, ReviewRequest
-from reviews.resources.comments import PublishedCommentsMixin, ReviewGeneralCommentResource
+from reviews.resources.comments import (
+    PublishedCommentsMixin,
+    ReviewGeneralCommentResource,
+    root_comments_filterset,
+)
 
 REPLY_RESOURCE = "review_reply_general_comment"
 
 
-def _is_reply(queryset: QuerySet, name: str, value: Any) -> QuerySet:
-    # Any value, even 0 or false, means "replies only" (observed).
-    return queryset.filter(review__base_reply_to__isnull=False)
-
-
-AllGeneralCommentsFilterSet = filterset(
-    GeneralComment,
-    {
-        "review-request-id": IDFilter(field_name="review__review_request_id"),
-        "review-id": IDFilter(field_name="review_id"),
-        "user": CharFilter(field_name="review__user__username"),
-        "is-reply": CharFilter(method=_is_reply),
-        "last-updated-from": DateTimeFilter(field_name="timestamp", lookup_expr="gte"),
-        "last-updated-to": DateTimeFilter(field_name="timestamp", lookup_expr="lt"),
-    },
-)
+AllGeneralCommentsFilterSet = root_comments_filterset(GeneralComment)
 
 
 class AllGeneralCommentsResource(PublishedCommentsMixin, WebAPIResource):

@@ -16,7 +16,8 @@ from __future__ import annotations
 import copy
 from typing import Any, ClassVar
 
-from django.db.models import QuerySet
+import django_filters
+from django.db.models import Model, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,6 +31,7 @@ from rbapi.fields import (
     apply_text_type,
     choice_message,
 )
+from rbapi.filters import CharFilter, DateTimeFilter, IDFilter, filterset
 from rbapi.inputs import BooleanField, CharField, RBSerializer, validated
 from rbapi.parsers import as_id
 from rbapi.resources import WebAPIResource
@@ -255,6 +257,31 @@ class ReviewReplyGeneralCommentResource(BaseGeneralCommentResource):
         if reply_to_id is None:
             raise form_error({"reply_to_id": [NOT_A_COMMENT]})
         return reply_to_id
+
+
+def _is_reply(queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    # Any value, even 0 or false, means "replies only" (spec §7.3, observed).
+    return queryset.filter(review__base_reply_to__isnull=False)
+
+
+def root_comments_filterset(
+    model: type[Model], extra: dict[str, django_filters.Filter] | None = None
+) -> type[django_filters.FilterSet]:
+    """The filters of the root comment lists (``/api/diff-comments/``,
+    ``/api/file-attachment-comments/``, ``/api/general-comments/``); a kind's own filters
+    (``extra``) come after ``review-id``."""
+    return filterset(
+        model,
+        {
+            "review-request-id": IDFilter(field_name="review__review_request_id"),
+            "review-id": IDFilter(field_name="review_id"),
+            **(extra or {}),
+            "user": CharFilter(field_name="review__user__username"),
+            "is-reply": CharFilter(method=_is_reply),
+            "last-updated-from": DateTimeFilter(field_name="timestamp", lookup_expr="gte"),
+            "last-updated-to": DateTimeFilter(field_name="timestamp", lookup_expr="lt"),
+        },
+    )
 
 
 class PublishedCommentsMixin:
