@@ -118,7 +118,7 @@ class BaseFileAttachmentCommentResource(
     list_result_key = "file_attachment_comments"
     list_select_related = SELECT_RELATED
     not_a_comment = NOT_A_COMMENT
-    location_on_create = False
+    reread_after_create = True
 
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False

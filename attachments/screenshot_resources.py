@@ -230,7 +230,7 @@ class RegionInput(RBSerializer):
 class BaseScreenshotCommentResource(ScreenshotCommentFieldsMixin, BaseGeneralCommentResource):
     model = ScreenshotComment
     not_a_comment = NOT_A_COMMENT
-    location_on_create = False
+    reread_after_create = True
     uri_name = "screenshot-comments"
     link_key = "screenshot_comments"
     item_result_key = "screenshot_comment"

@@ -68,7 +68,7 @@ class BaseDiffCommentResource(BaseGeneralCommentResource):
     list_result_key = "diff_comments"
     list_select_related = SELECT_RELATED
     not_a_comment = NOT_A_COMMENT
-    location_on_create = False
+    reread_after_create = True
 
     def get_queryset(
         self, request: Request, *, parent: Any = None, is_list: bool = False

@@ -99,9 +99,10 @@ class BaseGeneralCommentResource(WebAPIResource):
 
     # The message for a ``reply_to_id`` that names no comment of this kind.
     not_a_comment: ClassVar[str] = NOT_A_COMMENT
-    # General comments name their URL in ``Location`` on every POST (Review Board); the other
-    # kinds only on a 303, and answer with the comment read again with its related rows.
-    location_on_create: ClassVar[bool] = True
+    # Review Board names the comment in ``Location`` only on a reply's 303, never on a 201
+    # (observed for every kind). Kinds anchored to other rows answer with the comment read
+    # again with them.
+    reread_after_create: ClassVar[bool] = False
 
     def create(self, request: Request, *, parent: Review, url_kwargs: dict[str, Any]) -> Response:
         """The one POST of every comment kind: a new comment (201), or for a reply the one
@@ -126,14 +127,14 @@ class BaseGeneralCommentResource(WebAPIResource):
             model=model,
             not_a_comment=self.not_a_comment,
         )
-        if not self.location_on_create:
+        if self.reread_after_create:
             comment = model.objects.select_related(*self.list_select_related).get(pk=comment.pk)
         return self.item_response(
             request,
             comment,
             url_kwargs,
             status=303 if existed else 201,
-            location=self.location_on_create or existed,
+            location=existed,
         )
 
     def anchors(self, request: Request, review: Review) -> dict[str, Any]:

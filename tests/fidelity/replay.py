@@ -66,11 +66,11 @@ UNSERVED = {
 TIME_RE = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?")
 ID_SEGMENTS = {
     "review-requests": "rr", "reviews": "rv", "replies": "rv", "general-comments": "gc",
-    "status-updates": "su", "changes": "ch",
+    "status-updates": "su", "changes": "ch", "diff-comments": "dc",
+    "file-attachment-comments": "fc", "file-attachments": "fa", "files": "fd",
 }  # fmt: skip
-URL_ID_RE = re.compile(
-    r"/(review-requests|reviews|replies|general-comments|status-updates|changes)/(\d+)(?=/)"
-)
+URL_ID_RE = re.compile(r"/(" + "|".join(ID_SEGMENTS) + r")/(\d+)(?=/)")
+DIFF_SELF_RE = re.compile(r"/diffs/\d+/$")  # a diff's URL names its revision, not its id
 SHORT_RE = re.compile(r"/r/(\d+)(?=/)|#review(\d+)\b")
 
 
@@ -115,6 +115,7 @@ def send(
     user: str | None,
     auth: str,
     headers: dict[str, str] | None = None,
+    files: dict[str, tuple[str, str, bytes]] | None = None,
 ) -> Answer:
     """One request on its own connection; a cookie user logs in with Basic once per server."""
     if user and auth == "cookie" and user not in server.cookies:
@@ -123,7 +124,9 @@ def send(
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
     sent = {"Accept": "application/json", **(headers or {})}
     body = None
-    if fields is not None:
+    if files is not None:
+        body, sent["Content-Type"] = multipart(fields or {}, files)
+    elif fields is not None:
         body = urllib.parse.urlencode(fields).encode()
         sent["Content-Type"] = "application/x-www-form-urlencoded"
     if user and (auth == "basic" or user not in server.cookies):
@@ -146,6 +149,26 @@ def send(
     return Answer(response.status, received, raw)
 
 
+def multipart(
+    fields: dict[str, str], files: dict[str, tuple[str, str, bytes]]
+) -> tuple[bytes, str]:
+    """A multipart/form-data body (what RBTools sends for diffs and file attachments)."""
+    boundary = "replay-boundary-7d1e"
+    chunks = []
+    for name, value in fields.items():
+        chunks.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    for name, (filename, content_type, data) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
+        )
+        chunks.append(head.encode() + data + b"\r\n")
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
 # --- the random sequence ----------------------------------------------------------------------
 
 
@@ -159,12 +182,15 @@ class Step:
     path: str
     fields: dict[str, str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[str, str, bytes]] | None = None  # multipart: name -> (file, type, data)
     creates: str = ""  # kind of the object a 201 creates
     revalidate: bool = False  # send once, then again with If-None-Match: <own ETag>
 
     def describe(self) -> str:
         who = self.actor or "anonymous"
         extra = f" {urllib.parse.urlencode(self.fields)}" if self.fields else ""
+        if self.files:
+            extra += " " + " ".join(f"{k}=@{v[0]}" for k, v in self.files.items())
         hdr = " [XML]" if "xml" in self.headers.get("Accept", "") else ""
         reval = " [If-None-Match]" if self.revalidate else ""
         return f"{who}/{self.auth} {self.method} {self.path}{extra}{hdr}{reval}"
@@ -179,6 +205,12 @@ class World:
     replies: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # -> (rr, rv, author)
     comments: dict[str, tuple[str, str]] = field(default_factory=dict)  # gc -> (rr, rv)
     sus: dict[str, str] = field(default_factory=dict)  # su -> rr
+    repo_rrs: set[str] = field(default_factory=set)  # review requests with the git repository
+    revisions: dict[str, int] = field(default_factory=dict)  # rr -> diff revisions uploaded
+    filediffs: dict[str, tuple[str, int]] = field(default_factory=dict)  # fd -> (rr, revision)
+    diff_comments: dict[str, tuple[str, str]] = field(default_factory=dict)  # dc -> (rr, rv)
+    attachments: dict[str, str] = field(default_factory=dict)  # fa -> rr
+    file_comments: dict[str, tuple[str, str]] = field(default_factory=dict)  # fc -> (rr, rv)
     counters: dict[str, int] = field(default_factory=dict)
 
     def new(self, kind: str) -> str:
@@ -193,7 +225,46 @@ SEEDED_WORLD = {
     "comments": {"gc#1": ("rr#1", "rv#1")},
     "sus": {"su#1": "rr#1"},
 }
-SEEDED_IDS = {"rr": [1, 2, 3, 4], "rv": [1, 2], "gc": [1, 2], "su": [1], "ch": [1]}
+SEEDED_IDS = {
+    "rr": [1, 2, 3, 4], "rv": [1, 2], "gc": [1, 2], "su": [1], "ch": [1], "df": [1], "fd": [1],
+}  # fmt: skip
+
+BASE_FILE = b"line1\nline2\nline3\n"  # hello.txt on main in seed.py's git repository
+# A 1x1 PNG: an image attachment gets a thumbnail and a review UI on both servers.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def blob_id(data: bytes) -> str:
+    """The git blob id of a file's content (what `git diff --full-index` writes)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def git_diff(word: str, *, new_file: bool = False, base: bytes = BASE_FILE) -> bytes:
+    """A `git diff --full-index` of hello.txt (or of a new file) against seed.py's repository."""
+    if new_file:
+        name = "added-" + "-".join(word.split()) + ".txt"
+        new = f"{word}\n".encode()
+        return (
+            f"diff --git a/{name} b/{name}\nnew file mode 100644\n"
+            f"index {'0' * 40}..{blob_id(new)}\n--- /dev/null\n+++ b/{name}\n"
+            f"@@ -0,0 +1 @@\n+{word}\n"
+        ).encode()
+    new = base.replace(b"line2", f"line2 {word}".encode(), 1)
+    if new == base:
+        new = base + f"{word}\n".encode()
+    old_lines, new_lines = base.decode().splitlines(), new.decode().splitlines()
+    hunk = "".join(f"-{line}\n" for line in old_lines)
+    hunk += "".join(f"+{line}\n" for line in new_lines)
+    return (
+        f"diff --git a/hello.txt b/hello.txt\nindex {blob_id(base)}..{blob_id(new)} 100644\n"
+        f"--- a/hello.txt\n+++ b/hello.txt\n"
+        f"@@ -1,{len(old_lines)} +1,{len(new_lines)} @@\n{hunk}"
+    ).encode()
+
 
 WORDS = ("fix", "crash", "parser", "login", "cache", "docs", "speed", "tests", "UI", "API")
 
@@ -209,6 +280,9 @@ class Generator:
             replies=dict(SEEDED_WORLD["replies"]),
             comments=dict(SEEDED_WORLD["comments"]),
             sus=dict(SEEDED_WORLD["sus"]),
+            repo_rrs={"rr#2"},
+            revisions={"rr#2": 1},
+            filediffs={"fd#1": ("rr#2", 1)},
         )
 
     # helpers
@@ -237,8 +311,8 @@ class Generator:
     # operations
     def op_create_rr(self) -> Step:
         fields: dict[str, str] = {}
-        if self.rng.random() < 0.1:
-            fields["repository"] = self.rng.choice(("1", "nope"))
+        if self.rng.random() < 0.3:
+            fields["repository"] = self.rng.choice(("1", "1", "1", "nope"))
         if self.rng.random() < 0.1:
             fields["submit_as"] = "doc"
         actor = self.rng.choice([*USERS, "doc", "grumpy", None])
@@ -493,12 +567,207 @@ class Generator:
             revalidate=self.rng.random() < 0.1,
         )  # fmt: skip
 
+    # code and files: diffs, file diffs and their comments, file attachments and theirs
+    def op_diff(self) -> Step:
+        if not self.world.repo_rrs:
+            return self.op_create_rr()
+        rr = self.rng.choice(sorted(self.world.repo_rrs))
+        roll = self.rng.random()
+        files: dict[str, tuple[str, str, bytes]] = {}
+        if roll < 0.55:
+            files["path"] = ("change.diff", "text/x-patch", git_diff(self.rng.choice(WORDS)))
+        elif roll < 0.7:
+            files["path"] = ("new.diff", "text/x-patch", git_diff(self.text(), new_file=True))
+        elif roll < 0.8:
+            files["path"] = ("stale.diff", "text/x-patch", git_diff("x", base=b"not there\n"))
+        elif roll < 0.9:
+            files["path"] = ("junk.diff", "text/x-patch", b"this is not a diff\n")
+        fields = {"base_commit_id": ""} if self.rng.random() < 0.5 else {}
+        where = "draft/diffs/" if self.rng.random() < 0.15 else "diffs/"
+        return Step(
+            self.actor(self.world.rrs.get(rr)), self.auth(), "POST",
+            f"/api/review-requests/{{{rr}}}/{where}", fields, files=files, creates="df",
+        )  # fmt: skip
+
+    def op_diff_read(self) -> Step:
+        if not self.world.filediffs:
+            return self.op_diff()
+        fd = self.pick(self.world.filediffs)
+        rr, revision = self.world.filediffs[fd]
+        draft = "draft/" if self.rng.random() < 0.25 else ""
+        base = f"/api/review-requests/{{{rr}}}/{draft}diffs/"
+        path, headers = self.rng.choice(
+            [(base, {}), (f"{base}{revision}/", {}),
+             (f"{base}{revision}/", {"Accept": "text/x-patch"}),
+             (f"{base}{revision}/files/", {}), (f"{base}{revision}/files/?binary=0", {}),
+             (f"{base}{revision}/files/{{{fd}}}/", {}),
+             (f"{base}{revision}/files/{{{fd}}}/", {"Accept": "text/x-patch"}),
+             (f"{base}{revision}/files/{{{fd}}}/patched-file/", {}),
+             (f"{base}{revision}/files/{{{fd}}}/original-file/", {}),
+             (f"{base}{revision}/files/{{{fd}}}/diff-comments/", {}),
+             (f"/api/review-requests/{{{rr}}}/diff-context/?revision={revision}", {})]
+        )  # fmt: skip
+        return Step(
+            self.actor(self.world.rrs.get(rr)), self.auth(), "GET", path,
+            headers=headers or self.read_headers(), revalidate=self.rng.random() < 0.1,
+        )  # fmt: skip
+
+    def op_diff_comment(self) -> Step:
+        with_files = {rr for rr, _ in self.world.filediffs.values()}
+        reviews = [rv for rv, (rr, _) in self.world.reviews.items() if rr in with_files]
+        if not reviews:
+            return self.op_diff()
+        rv = self.rng.choice(sorted(reviews))
+        rr, author = self.world.reviews[rv]
+        own = sorted(fd for fd, (frr, _) in self.world.filediffs.items() if frr == rr)
+        fd = self.rng.choice(own) if self.rng.random() < 0.9 else self.pick(self.world.filediffs)
+        fields = {
+            "filediff_id": f"{{{fd}}}",
+            "first_line": self.rng.choice(("1", "2", "3", "0", "two")),
+            "num_lines": self.rng.choice(("1", "2")),
+            "text": self.rng.choice((self.text(), self.text(), "")),
+        }
+        if self.rng.random() < 0.1:
+            del fields[self.rng.choice(sorted(fields))]
+        if self.rng.random() < 0.5:
+            fields["issue_opened"] = self.rng.choice(("1", "0"))
+        if self.rng.random() < 0.1:
+            fields["text_type"] = self.rng.choice(("markdown", "html"))
+        return Step(
+            self.actor(author), self.auth(), "POST",
+            f"/api/review-requests/{{{rr}}}/reviews/{{{rv}}}/diff-comments/", fields,
+            creates="dc",
+        )  # fmt: skip
+
+    def op_diff_comment_edit(self) -> Step:
+        if not self.world.diff_comments:
+            return self.op_diff_comment()
+        dc = self.pick(self.world.diff_comments)
+        rr, rv = self.world.diff_comments[dc]
+        author = self.world.reviews.get(rv, (rr, "doc"))[1]
+        base = f"/api/review-requests/{{{rr}}}/reviews/{{{rv}}}/"
+        roll = self.rng.random()
+        replies = [rp for rp, (_, prv, _) in self.world.replies.items() if prv == rv]
+        if roll < 0.2 and replies:
+            rp = self.rng.choice(sorted(replies))
+            return Step(
+                self.actor(self.world.replies[rp][2]), self.auth(), "POST",
+                f"{base}replies/{{{rp}}}/diff-comments/",
+                {"reply_to_id": f"{{{dc}}}", "text": self.text()}, creates="dc",
+            )  # fmt: skip
+        if roll < 0.35:
+            query = self.query(["expand=filediff", "line=1", "max-results=1", "counts-only=1"])
+            return Step(
+                self.actor(author), self.auth(), "GET", f"{base}diff-comments/{query}",
+                headers=self.read_headers(),
+            )  # fmt: skip
+        verb = self.rng.choice(("PUT", "PUT", "PUT", "GET", "DELETE"))
+        fields = None
+        if verb == "PUT":
+            fields = self.rng.choice(
+                [{"issue_status": self.rng.choice(("resolved", "dropped", "open", "bogus"))},
+                 {"text": self.text()}, {"issue_opened": "1"}, {"first_line": "2"}]
+            )  # fmt: skip
+        actor = self.rng.choice([author, author, "admin", self.world.rrs.get(rr), "grumpy", None])
+        return Step(actor, self.auth(), verb, f"{base}diff-comments/{{{dc}}}/", fields)
+
+    def op_attachment(self) -> Step:
+        rr = self.pick(self.world.rrs)
+        roll = self.rng.random()
+        files: dict[str, tuple[str, str, bytes]] = {}
+        if roll < 0.45:
+            files["path"] = ("notes.txt", "text/plain", f"{self.text()}\nsecond line\n".encode())
+        elif roll < 0.7:
+            files["path"] = ("pixel.png", "image/png", PNG)
+        elif roll < 0.9:
+            files["path"] = ("blob.bin", "application/octet-stream", bytes(range(0, 256, 7)))
+        fields: dict[str, str] = {}
+        if self.rng.random() < 0.5:
+            fields["caption"] = self.text()
+        where = "draft/file-attachments/" if self.rng.random() < 0.2 else "file-attachments/"
+        return Step(
+            self.actor(self.world.rrs[rr]), self.auth(), "POST",
+            f"/api/review-requests/{{{rr}}}/{where}", fields, files=files, creates="fa",
+        )  # fmt: skip
+
+    def op_attachment_edit(self) -> Step:
+        if not self.world.attachments:
+            return self.op_attachment()
+        fa = self.pick(self.world.attachments)
+        rr = self.world.attachments[fa]
+        draft = "draft/" if self.rng.random() < 0.25 else ""
+        base = f"/api/review-requests/{{{rr}}}/{draft}file-attachments/"
+        verb = self.rng.choice(("PUT", "PUT", "GET", "GET", "GET", "DELETE"))
+        fields = None
+        path = f"{base}{{{fa}}}/"
+        if verb == "PUT":
+            fields = self.rng.choice([{"caption": self.text()}, {"extra_data.k": "v"}])
+        elif verb == "GET":
+            path = self.rng.choice(
+                [path, base, f"/api/review-requests/{{{rr}}}/file-attachments/{{{fa}}}/"
+                 "file-attachment-comments/"]
+            )  # fmt: skip
+        return Step(
+            self.actor(self.world.rrs.get(rr)), self.auth(), verb, path, fields,
+            headers=self.read_headers() if verb == "GET" else {},
+        )  # fmt: skip
+
+    def op_file_comment(self) -> Step:
+        if not self.world.attachments:
+            return self.op_attachment()
+        rv = self.pick(self.world.reviews)
+        rr, author = self.world.reviews[rv]
+        own = sorted(fa for fa, frr in self.world.attachments.items() if frr == rr)
+        fa = (
+            self.rng.choice(own)
+            if own and self.rng.random() < 0.85
+            else self.pick(self.world.attachments)
+        )
+        fields = {"file_attachment_id": f"{{{fa}}}", "text": self.text()}
+        if self.rng.random() < 0.5:
+            fields["issue_opened"] = self.rng.choice(("1", "0"))
+        if self.rng.random() < 0.2:
+            fields["extra_data.x"] = "10"
+        return Step(
+            self.actor(author), self.auth(), "POST",
+            f"/api/review-requests/{{{rr}}}/reviews/{{{rv}}}/file-attachment-comments/", fields,
+            creates="fc",
+        )  # fmt: skip
+
+    def op_file_comment_edit(self) -> Step:
+        if not self.world.file_comments:
+            return self.op_file_comment()
+        fc = self.pick(self.world.file_comments)
+        rr, rv = self.world.file_comments[fc]
+        author = self.world.reviews.get(rv, (rr, "doc"))[1]
+        verb = self.rng.choice(("PUT", "PUT", "GET", "DELETE"))
+        fields = None
+        if verb == "PUT":
+            fields = self.rng.choice(
+                [{"issue_status": self.rng.choice(("resolved", "dropped", "open"))},
+                 {"text": self.text()}]
+            )  # fmt: skip
+        actor = self.rng.choice([author, author, "admin", self.world.rrs.get(rr), None])
+        return Step(
+            actor, self.auth(), verb,
+            f"/api/review-requests/{{{rr}}}/reviews/{{{rv}}}/file-attachment-comments/{{{fc}}}/",
+            fields,
+        )  # fmt: skip
+
     def op_misc(self) -> Step:
         path = self.rng.choice(
             ("/api/", "/api/info/", "/api/session/", "/api/users/", "/api/users/doc/",
              "/api/users/?q=gr", "/api/groups/", "/api/groups/devs/", "/api/groups/devs/users/",
              "/api/groups/nogroup/", "/api/users/nobody/", "/api/review-requests/9999/",
-             "/api/groups/?q=de", "/api/users/?fullname=1&q=doc")
+             "/api/groups/?q=de", "/api/users/?fullname=1&q=doc", "/api/repositories/",
+             "/api/repositories/1/", "/api/repositories/?name=localgit",
+             "/api/repositories/1/info/",
+             "/api/repositories/1/branches/", "/api/repositories/1/commits/?start=main",
+             "/api/repositories/1/diff-file-attachments/", "/api/diff-comments/",
+             "/api/diff-comments/?is-reply=1", "/api/file-attachment-comments/",
+             "/api/general-comments/", "/api/reviews/", "/api/reviews/?ship-it=1",
+             "/api/users/doc/watched/review-requests/", "/api/users/admin/api-tokens/",
+             "/api/extensions/", "/api/validation/", "/api/users/grumpy/archived-review-requests/")
         )  # fmt: skip
         return Step(
             self.actor(), self.auth(), "GET", path, headers=self.read_headers(),
@@ -510,7 +779,9 @@ class Generator:
         ("op_status", 6), ("op_get_rr", 12), ("op_list", 8), ("op_create_review", 7),
         ("op_review_edit", 7), ("op_comment", 6), ("op_comment_edit", 6), ("op_reply", 4),
         ("op_reply_edit", 5), ("op_status_update", 6), ("op_status_update_edit", 5),
-        ("op_sub_list", 6), ("op_misc", 6),
+        ("op_sub_list", 6), ("op_misc", 8), ("op_diff", 4), ("op_diff_read", 5),
+        ("op_diff_comment", 4), ("op_diff_comment_edit", 4), ("op_attachment", 4),
+        ("op_attachment_edit", 4), ("op_file_comment", 3), ("op_file_comment_edit", 3),
     )  # fmt: skip
 
     def next(self) -> Step:
@@ -523,6 +794,16 @@ class Generator:
         path_refs = re.findall(r"\{([a-z]+#[\w]+)\}", step.path)
         if step.creates == "rr":
             self.world.rrs[logical] = step.actor or "admin"
+            if (step.fields or {}).get("repository") == "1":
+                self.world.repo_rrs.add(logical)
+        elif step.creates == "df":
+            self.world.revisions[path_refs[0]] = self.world.revisions.get(path_refs[0], 0) + 1
+        elif step.creates == "dc" and "/replies/" not in step.path:
+            self.world.diff_comments[logical] = (path_refs[0], path_refs[1])
+        elif step.creates == "fa":
+            self.world.attachments[logical] = path_refs[0]
+        elif step.creates == "fc":
+            self.world.file_comments[logical] = (path_refs[0], path_refs[1])
         elif step.creates == "rv" and "/replies/" in step.path:
             rr, rv = path_refs[0], path_refs[1]
             self.world.replies[logical] = (rr, rv, step.actor or "admin")
@@ -572,6 +853,8 @@ def self_kind(obj: dict[str, Any]) -> str | None:
     href = (obj.get("links") or {}).get("self", {}).get("href", "")
     if href.endswith("/draft/"):
         return "draft"  # drafts have ids of their own, never in a URL: compared as "{draft}"
+    if DIFF_SELF_RE.search(href):
+        return "df"
     found = URL_ID_RE.findall(href)
     return ID_SEGMENTS[found[-1][0]] if found else None
 
@@ -586,7 +869,8 @@ def norm_json(server: Server, value: Any, kind: str | None = None) -> Any:
             elif key == "id" and isinstance(item, int) and own:
                 out[key] = server.to_logical.get(own, {}).get(item, item)
             elif key in ("reply_to_id",) and isinstance(item, int):
-                out[key] = server.to_logical.get("gc", {}).get(item, item)
+                reply_kind = own if own in ("dc", "fc") else "gc"
+                out[key] = server.to_logical.get(reply_kind, {}).get(item, item)
             else:
                 out[key] = norm_json(server, item)
         return out
@@ -808,6 +1092,29 @@ def created_id(answer: Answer) -> int | None:
     return None
 
 
+def learn_filediffs(
+    gen: Generator, step: Step, logical: str, sides: tuple[tuple[Server, Answer], ...]
+) -> None:
+    """Name the file diffs a new diff brought, in list order, on each server that made it:
+    read as admin outside the comparison (what a client would list before commenting)."""
+    rr = re.findall(r"\{([a-z]+#\w+)\}", step.path)[0]
+    for server, answer in sides:
+        if answer.status != 201:
+            continue
+        revision = json.loads(answer.body)["diff"]["revision"]
+        listing = send(
+            server, "GET",
+            f"/api/review-requests/{server.to_real[rr]}/draft/diffs/{revision}/files/",
+            None, "admin", "basic",
+        )  # fmt: skip
+        if listing.status != 200:
+            continue
+        for index, item in enumerate(json.loads(listing.body)["files"]):
+            name = f"fd#{logical.split('#')[1]}x{index}"
+            server.bind("fd", name, item["id"])
+            gen.world.filediffs[name] = (rr, revision)
+
+
 def run_seed(
     seed: int, steps: int, ref: Server, ours: Server, tally: Tally, verbose: bool
 ) -> None:
@@ -830,7 +1137,9 @@ def run_seed(
                 first = send(server, step.method, path, fields, step.actor, step.auth, headers)
                 if first.headers.get("etag"):
                     headers["If-None-Match"] = first.headers["etag"]
-            answers.append(send(server, step.method, path, fields, step.actor, step.auth, headers))
+            answers.append(
+                send(server, step.method, path, fields, step.actor, step.auth, headers, step.files)
+            )
         a, b = answers
         if step.creates:
             logical = gen.world.new(step.creates)
@@ -841,6 +1150,8 @@ def run_seed(
                 ours.bind(step.creates, logical, idb)
             if ida is not None or idb is not None:
                 gen.created(step, logical)
+            if step.creates == "df":
+                learn_filediffs(gen, step, logical, ((ref, a), (ours, b)))
         # changes are created by publishes and closes: learn them from the lists lazily
         diffs = compare(step, ref, ours, a, b)
         tally.steps += 1
