@@ -165,7 +165,9 @@ def _file_attachment_create(
         review_request=locked,
         history=history,
         attachment_revision=revision,
-        draft_caption=caption,
+        # An upload without a caption is captioned with its file name (Review Board 8.1,
+        # found by the replay); a later PUT may still set it empty.
+        draft_caption=caption or stored.orig_filename,
         added_in_draft=True,
     )
     _apply_file(attachment, stored)

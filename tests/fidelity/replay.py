@@ -51,6 +51,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import compare as bench  # noqa: E402  (benchmarks/compare.py: process and server helpers)
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import deliberate  # noqa: E402  (the differences kept on purpose, with their reasons)
+
 COOKIE = "rbsessionid"
 USERS = ("admin", "doc", "grumpy")
 IGNORED_HEADERS = {
@@ -156,9 +159,8 @@ def multipart(
     boundary = "replay-boundary-7d1e"
     chunks = []
     for name, value in fields.items():
-        chunks.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        )
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        chunks.append(f"{head}{value}\r\n".encode())
     for name, (filename, content_type, data) in files.items():
         head = (
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
@@ -911,12 +913,22 @@ def xml_flatten(server: Server, raw: bytes) -> tuple[list[str], dict[str, str]] 
 
     def walk(node: ET.Element, path: str) -> None:
         counts: dict[str, int] = collections.Counter()
+        href = node.findtext("links/self/href") or ""
+        own = self_kind({"links": {"self": {"href": href}}})
         for child in node:
             index = counts[child.tag]
             counts[child.tag] += 1
             child_path = f"{path}/{child.tag}" + (f"[{index}]" if index else "")
             order.append(child_path)
-            texts[child_path] = norm_string(server, (child.text or "").strip())
+            text = (child.text or "").strip()
+            if child.tag == "id" and own and text.isdigit():
+                # an object's own id, by creation order as in JSON
+                text = (
+                    "{draft}"
+                    if own == "draft"
+                    else str(server.to_logical.get(own, {}).get(int(text), text))
+                )
+            texts[child_path] = norm_string(server, text)
             walk(child, child_path)
 
     walk(root, root.tag)
@@ -1076,7 +1088,52 @@ class Tally:
     steps: int = 0
     equal: int = 0
     equal_but_unserved: int = 0
-    classes: dict[str, list[Any]] = field(default_factory=dict)  # sig -> [count, example, seeds]
+    explained: int = 0  # every difference deliberate or a knock-on of an earlier one
+    # (category, signature) -> [count, example, seeds]; category: open, deliberate: <reason>,
+    # knock-on, unserved
+    classes: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+
+
+REF_NAME_RE = re.compile(r"\{([a-z]+#\w+)\}")
+
+
+def step_refs(step: Step) -> set[str]:
+    """The logical objects a step names in its path and fields."""
+    text = step.path + " " + " ".join((step.fields or {}).values())
+    return set(REF_NAME_RE.findall(text))
+
+
+def acted_on(step: Step) -> str | None:
+    """The object a write changes: the last one its path names (the new one for a POST)."""
+    refs = REF_NAME_RE.findall(step.path)
+    return refs[-1] if refs else None
+
+
+def item_ids(body: bytes, ref: Server) -> set[Any] | None:
+    """The normalised ids of a list answer's items (None for anything else)."""
+    try:
+        value = norm_json(ref, json.loads(body))
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    for item in value.values():
+        if isinstance(item, list) and all(isinstance(x, dict) and "id" in x for x in item):
+            return {x["id"] for x in item}
+    return None
+
+
+def knock_on(
+    step: Step, tainted: set[str], ref: Server, ours: Server, a: Answer, b: Answer
+) -> bool:
+    """Whether a step's differences follow from an earlier one: it names an object whose state
+    already differs, or it lists items that differ only by such objects."""
+    if step_refs(step) & tainted:
+        return True
+    ids_a, ids_b = item_ids(a.body, ref), item_ids(b.body, ours)
+    if ids_a is None or ids_b is None or ids_a == ids_b:
+        return False
+    return all(isinstance(x, str) and x in tainted for x in ids_a ^ ids_b)
 
 
 def created_id(answer: Answer) -> int | None:
@@ -1119,6 +1176,7 @@ def run_seed(
     seed: int, steps: int, ref: Server, ours: Server, tally: Tally, verbose: bool
 ) -> None:
     gen = Generator(seed)
+    tainted: set[str] = set()  # objects whose state already differs between the servers
     for server in (ref, ours):
         server.reset_ids(SEEDED_IDS)
         server.cookies = {}
@@ -1156,52 +1214,86 @@ def run_seed(
         diffs = compare(step, ref, ours, a, b)
         tally.steps += 1
         real = [d for d in diffs if not d[0].startswith("unserved ")]
-        if not diffs:
-            tally.equal += 1
-        elif not real:
-            tally.equal_but_unserved += 1
+        follows = bool(real) and knock_on(step, tainted, ref, ours, a, b)
+        if step.creates and (created_id(a) is None) != (created_id(b) is None):
+            tainted.add(logical)  # it exists on one server only
+        elif real and step.method != "GET" and (target := acted_on(step)):
+            tainted.add(target)  # its state differs from here on
+        categories = []
         seen: set[str] = set()
         for kind, detail in diffs:
             signature = step_signature(step, kind)
             if signature in seen:
                 continue
             seen.add(signature)
-            entry = tally.classes.setdefault(signature, [0, "", set()])
+            if kind.startswith("unserved "):
+                category = "unserved"
+            elif follows:
+                category = "knock-on"
+            else:
+                reason = deliberate.explain(signature, step.describe(), detail)
+                category = f"deliberate: {reason}" if reason else "open"
+            categories.append(category)
+            entry = tally.classes.setdefault((category, signature), [0, "", set()])
             entry[0] += 1
             entry[2].add(seed)
             if not entry[1]:
                 entry[1] = f"seed {seed} step {number}: `{step.describe()[:200]}` → {detail[:200]}"
+        if not diffs:
+            tally.equal += 1
+        elif not real:
+            tally.equal_but_unserved += 1
+        elif "open" not in categories:
+            tally.explained += 1
         if verbose and real:
-            bench.log(f"{seed}:{number} {step.describe()[:120]}: {real[:3]}")
+            label = "knock-on" if follows else ("open" if "open" in categories else "deliberate")
+            bench.log(f"{seed}:{number} [{label}] {step.describe()[:120]}: {real[:3]}")
 
 
 def report(tally: Tally, seeds: list[int], steps: int, elapsed: float) -> str:
     ordered = sorted(tally.classes.items(), key=lambda item: (-item[1][0], item[0]))
-    unserved_classes = [c for c in ordered if c[0].startswith("links/fields to unserved")]
-    header_classes = [c for c in ordered if c[0].startswith("header ")]
-    others = [c for c in ordered if c not in unserved_classes and c not in header_classes]
+
+    def of(prefix: str) -> list[tuple[tuple[str, str], list[Any]]]:
+        return [c for c in ordered if c[0][0].startswith(prefix)]
+
+    open_classes, knock_ons = of("open"), of("knock-on")
+    deliberates, unserved_classes = of("deliberate"), of("unserved")
+    share = 100 / max(tally.steps, 1)
     lines = [
         "# Differential replay: Review Board 8.1 vs rbapi",
         "",
         f"- seeds: {seeds[0]}..{seeds[-1]} ({len(seeds)}), {steps} steps each; "
         f"{elapsed / 60:.1f} min",
         f"- steps: {tally.steps}",
-        f"- equal steps: {tally.equal} ({100 * tally.equal / max(tally.steps, 1):.1f} %)",
-        f"- equal but for links to unserved resources: {tally.equal_but_unserved} "
-        f"(together {100 * (tally.equal + tally.equal_but_unserved) / max(tally.steps, 1):.1f} %)",
-        f"- classes: {len(ordered)} ({len(others)} behaviour, {len(header_classes)} header, "
-        f"{len(unserved_classes)} unserved-resource)",
+        f"- equal steps: {tally.equal} ({tally.equal * share:.1f} %)",
+        f"- equal but for links to unserved resources: {tally.equal_but_unserved}",
+        f"- differing only deliberately or as a knock-on of an earlier difference: "
+        f"{tally.explained}",
+        f"- steps with an open difference: "
+        f"{tally.steps - tally.equal - tally.equal_but_unserved - tally.explained}",
+        f"- classes: {len(ordered)} ({len(open_classes)} open, {len(deliberates)} deliberate, "
+        f"{len(knock_ons)} knock-on, {len(unserved_classes)} unserved-resource)",
         "",
-        "## Behaviour classes (steps affected, seeds, one example: ref vs rbapi)",
+        "## Open classes (steps affected, seeds, one example: ref vs rbapi)",
         "",
     ]
-    for signature, (count, example, seen) in others:
+    for (_, signature), (count, example, seen) in open_classes:
         lines.append(f"- **{count}** ({len(seen)} seeds) `{signature}` — {example}")
-    lines += ["", "## Header classes", ""]
-    for signature, (count, example, _seen) in header_classes:
+    lines += ["", '## Deliberate differences (README, "Deliberate differences")', ""]
+    by_reason: dict[str, list[str]] = {}
+    for (category, signature), (count, _example, _seen) in deliberates:
+        by_reason.setdefault(category.split(": ", 1)[1], []).append(f"{signature} ({count})")
+    for reason, signatures in sorted(by_reason.items()):
+        lines.append(f"- {reason}: " + "; ".join(f"`{sig}`" for sig in signatures[:8]))
+    lines += [
+        "",
+        "## Knock-on classes (the step names an object whose state already differs)",
+        "",
+    ]
+    for (_, signature), (count, example, _seen) in knock_ons:
         lines.append(f"- **{count}** `{signature}` — {example}")
-    lines += ["", "## Links and fields naming resources rbapi does not serve yet", ""]
-    for signature, (count, _example, _seen) in unserved_classes:
+    lines += ["", "## Links and fields naming resources rbapi does not serve", ""]
+    for (_, signature), (count, _example, _seen) in unserved_classes:
         lines.append(f"- **{count}** {signature}")
     return "\n".join(lines) + "\n"
 

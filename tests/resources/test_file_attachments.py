@@ -121,6 +121,25 @@ class TestUpload:
         assert att.attachment_revision == 1 and att.history.latest_revision == 1
         assert att.file.read() == PNG
 
+    def test_without_a_caption_it_is_the_file_name(self, rr, owner_client):
+        # Review Board 8.1 captions an upload without one (or with an empty one) with its file
+        # name, in the answer and the lists (found by the differential replay).
+        for data in ({}, {"caption": ""}):
+            body = assert_ok(upload(owner_client, rr, **data), 201, mimetype="file-attachment")
+            assert body["file_attachment"]["caption"] == "red.png"
+        listed = assert_ok(owner_client.get(f"{rr_path(rr)}draft/file-attachments/"), 200)
+        assert [a["caption"] for a in listed["draft_file_attachments"]] == ["red.png"] * 2
+        assert {a.draft_caption for a in FileAttachment.objects.all()} == {"red.png"}
+        # A later PUT may still empty it.
+        att = FileAttachment.objects.first()
+        changed = assert_ok(
+            owner_client.put(
+                f"{rr_path(rr)}file-attachments/{att.pk}/", "caption=", content_type=FORM
+            ),
+            200,
+        )
+        assert changed["file_attachment"]["caption"] == ""
+
     def test_missing_path_105_golden_123(self, rr, owner_client):
         response = owner_client.post(f"{rr_path(rr)}file-attachments/", {"caption": "no file"})
         body = assert_error(response, 400, 105)
