@@ -46,7 +46,7 @@ from rbapi.inputs import validated
 from rbapi.links import absolute, link
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
-from reviews.models import Repository, ReviewRequest
+from reviews.models import Repository, ReviewRequest, ReviewRequestDraft
 
 PATCH_MIMETYPE = "text/x-patch"
 NO_REPOSITORY = "This review request was created as attachments-only, with no repository."
@@ -423,11 +423,15 @@ class DraftDiffResource(DiffResource):
     is_draft = True
 
     def get_parent_object(self, request: Request, url_kwargs: dict[str, Any]) -> Any:
-        """The review request itself: the list exists whether or not a draft does (an
-        upload creates the draft), for those who may edit the review request."""
+        """The review request itself, for those who may edit it. An upload creates the draft,
+        but reading the list needs one: without a draft it is 100, as in Review Board 8.1
+        (found by the replay; ``draft/file-attachments/`` has no such rule there)."""
         review_request = self.review_request_of(request, url_kwargs)
         if not (review_request.is_mutable_by(request.user) or request.user.is_superuser):
             raise self.no_access_error(request)
+        drafts = ReviewRequestDraft.objects.filter(review_request=review_request)
+        if request.method == "GET" and not drafts.exists():
+            raise WebAPIException(errors.DOES_NOT_EXIST)
         return review_request
 
     def object_url_kwargs(self, obj: DiffSet) -> dict[str, Any]:

@@ -228,9 +228,12 @@ class ObjectField(Field):
                 out.data[self.name] = None
             return
         value = visible[0]
-        if wanted and self.name in ctx.expand and token_may_read(target, ctx.request, value):
-            out.data[self.name] = target.serialize_object(value, ctx.nested({self.name}))
-            out.expanded[self.name] = {"item_mimetype": target.item_mimetype(ctx.request)}
+        if self.name in ctx.expand and token_may_read(target, ctx.request, value):
+            # An expanded object replaces its link, which stays out even when only-fields
+            # leaves the object out too (Review Board 8.1, found by the replay).
+            if wanted:
+                out.data[self.name] = target.serialize_object(value, ctx.nested({self.name}))
+                out.expanded[self.name] = {"item_mimetype": target.item_mimetype(ctx.request)}
         else:
             # Review Board keeps the link even when only-fields leaves the field out.
             out.links[self.name] = related_link(target, value, ctx)

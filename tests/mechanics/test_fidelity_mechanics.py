@@ -429,3 +429,16 @@ def test_xml_expanded_child_notes_in_the_originals_order(owner_client, published
         "list_mimetype",
         "item_mimetype",
     ]
+
+
+def test_expanded_object_left_out_by_only_fields_has_no_link_either(anon_client, published):
+    # Review Board 8.1 drops the link of every field named in expand, even when only-fields
+    # leaves the expanded object out of the answer too (found by the differential replay).
+    path = f"/api/review-requests/{published.pk}/?expand=submitter&only-fields=summary,id,links"
+    item = assert_ok(anon_client.get(path))["review_request"]
+    assert "submitter" not in item and "submitter" not in item["links"]
+    assert "_expanded" not in item
+    assert "self" in item["links"]
+    # Without expand the link stays (only-fields leaves the field out, not its link).
+    plain = f"/api/review-requests/{published.pk}/?only-fields=summary,id,links"
+    assert "submitter" in assert_ok(anon_client.get(plain))["review_request"]["links"]
