@@ -828,8 +828,12 @@ def resolve(server: Server, text: str) -> str:
     )
 
 
+GITREPO_RE = re.compile(r"/[^\s\"'<]*/gitrepo\b")  # seed.py's repository, in each one's ref dir
+
+
 def norm_string(server: Server, value: str) -> str:
     value = value.replace(server.base, "{host}")
+    value = GITREPO_RE.sub("{gitrepo}", value)
     value = TIME_RE.sub("{time}", value)
 
     def url_id(match: re.Match[str]) -> str:

@@ -253,3 +253,25 @@ def test_per_file_and_all_lists_golden_117_118(
     repository.save()
     assert assert_ok(anon_client.get("/api/diff-comments/"))["diff_comments"] == []
     assert_error(anon_client.get(file_url), 401, 103)
+
+
+def test_draft_file_diff_only_for_those_who_may_edit_the_review_request(
+    world, owner, owner_client, other_client
+):
+    # Review Board 8.1 accepts a comment on the review request's draft diff (found by the
+    # replay); rbapi takes it from those who may edit the review request, and to anyone else
+    # the draft file diff is as unknown as a missing one (the original accepts it from all).
+    review_request = world["review_request"]
+    draft = make_diffset(review_request=review_request, revision=3, public=False)
+    pending = FileDiff.objects.create(
+        diffset=draft, index=1, source_file="a", dest_file="a", source_revision="1", diff=b""
+    )
+    body = f"filediff_id={pending.pk}&first_line=1&num_lines=1&text=x"
+    refused = assert_error(post(other_client, comments_url(world), body), 400, 105)
+    assert refused["fields"] == {"filediff_id": ["This is not a valid filediff ID."]}
+    assert not DiffComment.objects.exists()
+    own, _ = review_get_or_create_draft(review_request=review_request, user=owner)
+    url = f"/api/review-requests/{review_request.pk}/reviews/{own.pk}/diff-comments/"
+    created = assert_ok(post(owner_client, url, body), 201)["diff_comment"]
+    assert created["links"]["filediff"]["href"].endswith(f"/diffs/3/files/{pending.pk}/")
+    assert DiffComment.objects.get().filediff_id == pending.pk
