@@ -498,6 +498,13 @@ class FileDiffResource(DiffDataMixin, PatchMixin, WebAPIResource):
     def parent_of(self, obj: FileDiff) -> DiffSet:
         return obj.diffset
 
+    def object_href(self, obj: FileDiff, ctx: SerializeContext) -> str:
+        """A file diff of the pending diff lives under ``draft/`` (a diff comment on it links
+        there, as in Review Board 8.1)."""
+        if self.name == "file_diff" and not obj.diffset.public:
+            return get_resource("draft_file_diff").object_href(obj, ctx)
+        return super().object_href(obj, ctx)
+
     def has_modify_permissions(self, request: Request, obj: FileDiff) -> bool:
         return obj.is_mutable_by(request.user)
 

@@ -273,5 +273,6 @@ def test_draft_file_diff_only_for_those_who_may_edit_the_review_request(
     own, _ = review_get_or_create_draft(review_request=review_request, user=owner)
     url = f"/api/review-requests/{review_request.pk}/reviews/{own.pk}/diff-comments/"
     created = assert_ok(post(owner_client, url, body), 201)["diff_comment"]
-    assert created["links"]["filediff"]["href"].endswith(f"/diffs/3/files/{pending.pk}/")
+    href = f"/api/review-requests/{review_request.pk}/draft/diffs/3/files/{pending.pk}/"
+    assert created["links"]["filediff"]["href"] == f"http://testserver{href}"
     assert DiffComment.objects.get().filediff_id == pending.pk
