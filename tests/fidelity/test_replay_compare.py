@@ -126,3 +126,82 @@ def test_the_sequence_is_reproducible():
     b = [gen_b.next().describe() for _ in range(50)]
     assert a == b and a[0] == one[0]
     assert a != [replay.Generator(4).next().describe() for _ in range(50)]
+
+
+def test_xml_ids_are_normalised_by_creation_order(servers):
+    ref, ours = servers
+    xml = "application/xml"
+
+    def body(base: str, rr_id: int) -> bytes:
+        href = f"{base}/api/review-requests/{rr_id}/"
+        return (
+            f"<rsp><stat>ok</stat><review_request><id>{rr_id}</id><links><self><href>{href}"
+            "</href></self></links></review_request></rsp>"
+        ).encode()
+
+    a = replay.Answer(200, {"content-type": xml}, body(REF, 7))
+    b = replay.Answer(200, {"content-type": xml}, body(OURS, 5))
+    assert replay.compare(step(), ref, ours, a, b) == []
+    c = replay.Answer(200, {"content-type": xml}, body(OURS, 4))
+    assert next(kind for kind, _ in replay.compare(step(), ref, ours, a, c)).startswith(
+        "xml value rsp/review_request/id"
+    )
+
+
+def test_the_repository_path_is_each_servers_own(servers):
+    ref, ours = servers
+    a = answer(200, {"stat": "ok", "path": "/root/.cache/rbapi-refserver/gitrepo"})
+    b = answer(200, {"stat": "ok", "path": "/tmp/rbapi-replay-x/seed/gitrepo"})
+    assert replay.compare(step(), ref, ours, a, b) == []
+
+
+def test_a_step_naming_an_object_that_already_differs_is_a_knock_on(servers):
+    ref, ours = servers
+    a = answer(200, {"stat": "ok"})
+    assert replay.knock_on(step(), {"rr#new1"}, ref, ours, a, a)
+    assert not replay.knock_on(step(), {"rr#new2"}, ref, ours, a, a)
+
+
+def test_a_list_differing_only_by_such_objects_is_a_knock_on(servers):
+    ref, ours = servers
+    ref.bind("rr", "rr#new2", 8)
+
+    def listing(base: str, ids: list[int]) -> dict:
+        items = [rr_body(base, i, "S", "2026-11-29T08:00:00Z")["review_request"] for i in ids]
+        return {"stat": "ok", "review_requests": items, "total_results": len(items)}
+
+    lister = step("GET", "/api/review-requests/")
+    a, b = answer(200, listing(REF, [7, 8])), answer(200, listing(OURS, [5]))
+    assert replay.knock_on(lister, {"rr#new2"}, ref, ours, a, b)
+    assert not replay.knock_on(lister, set(), ref, ours, a, b)
+
+
+def test_deliberate_classes_name_their_reason():
+    from fidelity_replay import deliberate
+
+    assert (
+        deliberate.explain(
+            "GET /api/ · value .capabilities.authentication.client_web_login", "x", "y"
+        )
+        == "no web login page"
+    )
+    # An access refusal is deliberate only where the original also hides the object.
+    signature = "POST /api/review-requests/{id}/status-updates/ · outcome 201/- vs 403/101"
+    assert deliberate.explain(signature, "doc POST", "ok vs no") is None
+    assert deliberate.explain(signature, "doc POST", "ok vs no", hidden=True) == deliberate.ACCESS
+    assert deliberate.explain("GET /api/review-requests/ · length .x", "a", "b") is None
+
+
+def test_patches_and_files_are_compared_as_bytes(servers):
+    ref, ours = servers
+    patch = "text/x-patch"
+    a = replay.Answer(200, {"content-type": patch}, b"diff --git a/x b/x\n+one\n")
+    b = replay.Answer(200, {"content-type": patch}, b"diff --git a/x b/x\n+one\n")
+    c = replay.Answer(200, {"content-type": patch}, b"diff --git a/x b/x\n+two\n")
+    assert replay.compare(step(), ref, ours, a, b) == []
+    assert [kind for kind, _ in replay.compare(step(), ref, ours, a, c)] == ["body"]
+
+
+def test_xml_errors_carry_their_code(servers):
+    xml = b"<rsp><stat>fail</stat><err><code>100</code><msg>x</msg></err></rsp>"
+    assert replay.err_code(replay.Answer(404, {"content-type": "application/xml"}, xml)) == 100
