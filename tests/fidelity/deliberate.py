@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 ACCESS = "review requests and reviews the caller may not read stay closed"
+DOUBLED = "the original lists each item twice (site-wide lists, users who are not superusers)"
 ORDER = "existence and access are checked before input (the original validates fields first)"
 
 

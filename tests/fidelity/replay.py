@@ -1130,18 +1130,30 @@ def acted_on(step: Step) -> str | None:
     return refs[-1] if refs else None
 
 
-def item_ids(body: bytes, ref: Server) -> set[Any] | None:
-    """The normalised ids of a list answer's items (None for anything else)."""
+def item_id_list(body: bytes, server: Server) -> list[Any] | None:
+    """The normalised ids of a list answer's items, in order (None for anything else)."""
     try:
-        value = norm_json(ref, json.loads(body))
+        value = norm_json(server, json.loads(body))
     except ValueError:
         return None
     if not isinstance(value, dict):
         return None
     for item in value.values():
         if isinstance(item, list) and all(isinstance(x, dict) and "id" in x for x in item):
-            return {x["id"] for x in item}
+            return [x["id"] for x in item]
     return None
+
+
+def item_ids(body: bytes, server: Server) -> set[Any] | None:
+    ids = item_id_list(body, server)
+    return None if ids is None else set(ids)
+
+
+def doubled_items(ref: Server, ours: Server, a: Answer, b: Answer) -> bool:
+    """The original's list names each of rbapi's items twice, in a row (its site-wide comment
+    lists do for users who are not superusers)."""
+    ids_a, ids_b = item_id_list(a.body, ref), item_id_list(b.body, ours)
+    return bool(ids_a and ids_b) and ids_a == [x for x in ids_b for _ in (0, 1)]
 
 
 def hidden_from(ref: Server, step: Step) -> bool:
@@ -1264,6 +1276,8 @@ def run_seed(
                 category = "unserved"
             elif follows:
                 category = "knock-on"
+            elif doubled_items(ref, ours, a, b):
+                category = f"deliberate: {deliberate.DOUBLED}"
             else:
                 reason = deliberate.explain(signature, step.describe(), detail)
                 if reason is None and re.search(r"vs 40[34]/10[01]$", kind):

@@ -205,3 +205,17 @@ def test_patches_and_files_are_compared_as_bytes(servers):
 def test_xml_errors_carry_their_code(servers):
     xml = b"<rsp><stat>fail</stat><err><code>100</code><msg>x</msg></err></rsp>"
     assert replay.err_code(replay.Answer(404, {"content-type": "application/xml"}, xml)) == 100
+
+
+def test_a_list_the_original_doubles_is_told_apart(servers):
+    ref, ours = servers
+
+    def listing(base: str, ids: list[int]) -> bytes:
+        items = [rr_body(base, i, "S", "2026-11-29T08:00:00Z")["review_request"] for i in ids]
+        return json.dumps({"stat": "ok", "review_requests": items}).encode()
+
+    doubled = replay.Answer(200, {}, listing(REF, [1, 1, 7, 7]))
+    assert replay.doubled_items(ref, ours, doubled, replay.Answer(200, {}, listing(OURS, [1, 5])))
+    assert not replay.doubled_items(
+        ref, ours, doubled, replay.Answer(200, {}, listing(OURS, [5, 1]))
+    )
