@@ -93,7 +93,9 @@ class FileAttachmentCommentFieldsMixin:
     """The fields every file attachment comment resource writes."""
 
     def serialize_link_text_field(self, obj: FileAttachmentComment, ctx: SerializeContext) -> str:
-        return obj.file_attachment.shown_caption or obj.file_attachment.orig_filename
+        # The published caption, else the file name (a pending attachment's draft caption
+        # is not shown to reviewers, as in Review Board 8.1).
+        return obj.file_attachment.caption or obj.file_attachment.orig_filename
 
     def serialize_review_url_field(self, obj: FileAttachmentComment, ctx: SerializeContext) -> str:
         return f"/r/{obj.review.review_request_id}/#fcomment{obj.pk}"

@@ -180,7 +180,9 @@ class BaseFileAttachmentResource(AttachmentFieldsMixin, WebAPIResource):
         return obj.review_request
 
     def get_link_title(self, obj: FileAttachment) -> str:
-        return obj.shown_caption
+        # The published caption: a link to a pending attachment is untitled in Review Board
+        # 8.1 (a comment's ``file_attachment`` link, found by the replay).
+        return obj.caption
 
     def serialize_caption_field(self, obj: FileAttachment, ctx: SerializeContext) -> str:
         return obj.shown_caption

@@ -233,6 +233,18 @@ def _check_publishable(review: Review, locked_request: ReviewRequest) -> None:
     )
     if empty:
         raise PublishError("This review cannot be published, because it is empty.")
+    # Comments on what the review request has not published yet wait for it (Review Board
+    # 8.1, found by the replay): publishing them would show the pending diff or file.
+    if review.diff_comments.filter(filediff__diffset__public=False).exists():
+        raise PublishError(
+            "This review cannot be published, because it includes a comment on a diff which "
+            "has not yet been published."
+        )
+    if review.file_attachment_comments.filter(file_attachment__added_in_draft=True).exists():
+        raise PublishError(
+            "This review cannot be published, because it includes a comment on a file "
+            "attachment which has not yet been published."
+        )
     if (
         review.ship_it
         and not review.is_reply

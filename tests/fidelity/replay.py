@@ -1219,7 +1219,13 @@ def learn_filediffs(
 
 
 def run_seed(
-    seed: int, steps: int, ref: Server, ours: Server, tally: Tally, verbose: bool
+    seed: int,
+    steps: int,
+    ref: Server,
+    ours: Server,
+    tally: Tally,
+    verbose: bool,
+    trace: Any = None,
 ) -> None:
     gen = Generator(seed)
     tainted: set[str] = set()  # objects whose state already differs between the servers
@@ -1296,6 +1302,13 @@ def run_seed(
             tally.equal_but_unserved += 1
         elif "open" not in categories:
             tally.explained += 1
+        if trace is not None:
+            record = {
+                "seed": seed, "step": number, "request": step.describe(),
+                "ref": a.status, "rbapi": b.status, "categories": sorted(set(categories)),
+                "differences": [f"{kind}: {detail[:160]}" for kind, detail in real[:5]],
+            }  # fmt: skip
+            trace.write(json.dumps(record) + "\n")
         if verbose and real:
             label = "knock-on" if follows else ("open" if "open" in categories else "deliberate")
             bench.log(f"{seed}:{number} [{label}] {step.describe()[:120]}: {real[:3]}")
@@ -1409,6 +1422,9 @@ def main() -> int:
     )
     parser.add_argument("--time-budget", type=float, default=0, help="stop after N minutes")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--trace", type=Path, help="write each step (request, statuses, differences) as JSON lines"
+    )
     args = parser.parse_args()
     seeds = parse_seeds(args.seeds) if args.seeds else [args.seed]
 
@@ -1424,6 +1440,9 @@ def main() -> int:
     tally = Tally()
     done_seeds: list[int] = []
     ref_env = dict(os.environ, RBAPI_REF_PORT=str(args.ref_port), RBAPI_REF_RATELIMIT="off")
+    trace = args.trace.open("w") if args.trace else None
+    if trace is not None:
+        procs.add("trace", trace.close)
     try:
         if args.ref_url:
             ref = Server("ref", args.ref_url.rstrip("/"))
@@ -1470,7 +1489,7 @@ def main() -> int:
                 bench.wait_http(f"http://127.0.0.1:{port}/api/", process)
                 ours.base = f"http://127.0.0.1:{port}"
             bench.log(f"seed {seed}: {args.steps} steps")
-            run_seed(seed, args.steps, ref, ours, tally, args.verbose)
+            run_seed(seed, args.steps, ref, ours, tally, args.verbose, trace)
             done_seeds.append(seed)
     except bench.SetupError as error:
         print(f"setup failed: {error}", file=sys.stderr)

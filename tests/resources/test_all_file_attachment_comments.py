@@ -163,8 +163,14 @@ class TestList:
         pending = make_file_attachment(review_request=world["rr"], published=False)
         review, _ = review_get_or_create_draft(review_request=world["rr"], user=owner)
         theirs = comment(owner_client, review, pending, "On my pending upload")
-        publish_review(owner_client, review)
-        assert theirs in ids(owner_client)
+        # A review commenting on a pending upload waits for the upload's publish (225, as in
+        # Review Board 8.1): until then its comment is nobody else's to see.
+        url = f"/api/review-requests/{world['rr'].pk}/reviews/{review.pk}/"
+        refused = assert_error(owner_client.put(url, "public=1", content_type=FORM), 500, 225)
+        assert refused["err"]["msg"] == (
+            "Error publishing: This review cannot be published, because it includes a comment "
+            "on a file attachment which has not yet been published."
+        )
         assert theirs not in ids(anon_client)
         assert theirs not in ids(other_client)
 

@@ -276,3 +276,13 @@ def test_draft_file_diff_only_for_those_who_may_edit_the_review_request(
     href = f"/api/review-requests/{review_request.pk}/draft/diffs/3/files/{pending.pk}/"
     assert created["links"]["filediff"]["href"] == f"http://testserver{href}"
     assert DiffComment.objects.get().filediff_id == pending.pk
+    # Such a review waits for the diff's publish (225, as in Review Board 8.1).
+    refused = assert_error(
+        owner_client.put(url.removesuffix("diff-comments/"), "public=1", content_type=FORM),
+        500,
+        225,
+    )
+    assert refused["err"]["msg"] == (
+        "Error publishing: This review cannot be published, because it includes a comment on a "
+        "diff which has not yet been published."
+    )

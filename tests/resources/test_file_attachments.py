@@ -18,7 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from attachments.models import FileAttachment, FileAttachmentComment, FileAttachmentHistory
-from reviews.models import ReviewRequest
+from reviews.models import Review, ReviewRequest
 from reviews.services import review_get_or_create_draft
 
 from ..conftest import assert_error, assert_ok, basic_auth, logged_in_client, make_user, rsp
@@ -882,6 +882,33 @@ class TestHiddenAnchors:
         )
         body = assert_error(response, 400, 105)
         assert body["fields"] == {"file_attachment_id": ["This is not a valid file attachment ID"]}
+
+    def test_owner_comment_on_pending_attachment_waits_for_its_publish(
+        self, rr, owner, owner_client
+    ):
+        # Review Board 8.1 (found by the replay): the comment names the attachment by its
+        # published caption (none yet: the file name, and an untitled link), and a review
+        # holding it cannot be published until the review request is.
+        att = assert_ok(upload(owner_client, rr, caption="Draft caption"), 201)["file_attachment"]
+        review, _ = review_get_or_create_draft(review_request=rr, user=owner)
+        base = f"{rr_path(rr)}reviews/{review.pk}/"
+        created = assert_ok(
+            owner_client.post(
+                f"{base}file-attachment-comments/", {"file_attachment_id": att["id"], "text": "x"}
+            ),
+            201,
+        )["file_attachment_comment"]
+        assert created["link_text"] == "red.png"
+        assert created["links"]["file_attachment"]["title"] == ""
+        refused = assert_error(owner_client.put(base, "public=1", content_type=FORM), 500, 225)
+        assert refused["err"]["msg"].endswith(
+            "because it includes a comment on a file attachment which has not yet been published."
+        )
+        assert not Review.objects.get(pk=review.pk).public
+        publish(owner_client, rr)
+        assert_ok(owner_client.put(base, "public=1", content_type=FORM))
+        listed = assert_ok(owner_client.get(f"{base}file-attachment-comments/"))
+        assert listed["file_attachment_comments"][0]["link_text"] == "Draft caption"
 
     def test_download_honours_token_policy(self, rr, owner, owner_client):
         from django.test import Client
