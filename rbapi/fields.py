@@ -265,7 +265,9 @@ class ObjectListField(Field):
         if self.name in ctx.expand and target.may_expand(ctx.request, values):
             nested = ctx.nested({self.name})
             out.data[self.name] = [target.serialize_object(item, nested) for item in values]
-            out.expanded[self.name] = {"item_mimetype": target.item_mimetype(ctx.request)}
+            if values:
+                # Review Board names an expanded list's item type only when it has items.
+                out.expanded[self.name] = {"item_mimetype": target.item_mimetype(ctx.request)}
         else:
             out.data[self.name] = [related_link(target, item, ctx) for item in values]
 

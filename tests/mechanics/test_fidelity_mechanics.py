@@ -442,3 +442,11 @@ def test_expanded_object_left_out_by_only_fields_has_no_link_either(anon_client,
     # Without expand the link stays (only-fields leaves the field out, not its link).
     plain = f"/api/review-requests/{published.pk}/?only-fields=summary,id,links"
     assert "submitter" in assert_ok(anon_client.get(plain))["review_request"]["links"]
+
+
+def test_an_empty_expanded_list_has_no_expanded_note(anon_client, published):
+    # Review Board 8.1 writes ``_expanded`` for a list only when it has items (replay).
+    path = f"/api/review-requests/{published.pk}/?expand=depends_on,target_people"
+    item = assert_ok(anon_client.get(path))["review_request"]
+    assert item["depends_on"] == []
+    assert set(item["_expanded"]) == {"target_people"}
