@@ -159,7 +159,13 @@ class ReviewRequestResource(WebAPIResource):
 
     def get_related_links(self, obj: ReviewRequest, ctx: SerializeContext) -> dict[str, Any]:
         links = super().get_related_links(obj, ctx)
-        revision = getattr(obj, "_rbapi_latest_diff", None)
+        if not hasattr(obj, "_rbapi_latest_diff"):
+            # An embedded review request (expanded, or in a change record) is not part of a
+            # prepared page: its own lookup, so it links its latest diff too (Review Board 8.1).
+            from diffs.models import latest_revisions
+
+            obj._rbapi_latest_diff = latest_revisions([obj.pk]).get(obj.pk)
+        revision = obj._rbapi_latest_diff
         if revision is not None:
             # Only once a public diff exists (spec code-and-files §3, golden 047).
             links["latest_diff"] = {

@@ -8,10 +8,11 @@ import pytest
 from status_updates.models import StatusUpdate
 
 from ..conftest import assert_error, assert_ok, logged_in_client, make_user
-from ..factories import make_review_request
+from ..factories import make_diffset, make_review_request
 
 pytestmark = pytest.mark.django_db
 
+FORM = "application/x-www-form-urlencoded"
 BAD_TIMESTAMP = "This timestamp is not a valid ISO 8601 date/time"
 
 
@@ -450,3 +451,21 @@ def test_an_empty_expanded_list_has_no_expanded_note(anon_client, published):
     item = assert_ok(anon_client.get(path))["review_request"]
     assert item["depends_on"] == []
     assert set(item["_expanded"]) == {"target_people"}
+
+
+def test_an_embedded_review_request_links_its_latest_diff(owner_client, owner, published):
+    # Review Board 8.1 links ``latest_diff`` on review requests inside change records and
+    # expansions too (found by the replay), not only on those at their own URL.
+    other = make_review_request(submitter=owner, publish=True, people=[owner])
+    make_diffset(review_request=other, revision=1)
+    path = f"/api/review-requests/{published.pk}/draft/"
+    assert_ok(owner_client.put(path, f"depends_on={other.pk}", content_type=FORM))
+    assert_ok(owner_client.put(path, "public=1", content_type=FORM))
+    change = assert_ok(owner_client.get(f"/api/review-requests/{published.pk}/changes/"))
+    added = change["changes"][0]["fields_changed"]["depends_on"]["added"][0]
+    want = f"http://testserver/api/review-requests/{other.pk}/diffs/1/"
+    assert added["links"]["latest_diff"] == {"href": want, "method": "GET"}
+    expanded = assert_ok(
+        owner_client.get(f"/api/review-requests/{published.pk}/?expand=depends_on")
+    )["review_request"]["depends_on"][0]
+    assert expanded["links"]["latest_diff"]["href"] == want
