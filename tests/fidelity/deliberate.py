@@ -54,7 +54,8 @@ KNOWN: tuple[Known, ...] = (
         r"(change_id|review_id)=.*fields=\['(change_id|review_id)'\]",
         "a status update's change and review belong to its review request",
     ),
-    Known(r"· header item-content-type", r"\[If-None-Match\]", "a 304 has no content headers"),
+    Known(r"^header item-content-type$", r"\[If-None-Match\]", "a 304 has no content headers"),
+    Known(r"· outcome (404|405|500)/- vs ", r"→ b'(\\n)*<!DOCTYPE", "never an HTML page"),
 )
 
 

@@ -64,7 +64,8 @@ IGNORED_HEADERS = {
 # Links (and fields) naming resources rbapi does not serve yet: one named class.
 UNSERVED = {
     "webhooks", "hosting_service_accounts", "hosting_services", "default_reviewers",
-    "remote_repositories", "search",
+    "remote_repositories", "search", "webhook", "hosting_service_account", "hosting_service",
+    "default_reviewer", "remote_repository",
 }  # fmt: skip
 TIME_RE = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?")
 ID_SEGMENTS = {
@@ -856,7 +857,7 @@ def norm_string(server: Server, value: str) -> str:
 
 
 def self_kind(obj: dict[str, Any]) -> str | None:
-    href = (obj.get("links") or {}).get("self", {}).get("href", "")
+    href = (obj.get("links") or {}).get("self", {}).get("href", "").split("?")[0]
     if href.endswith("/draft/"):
         return "draft"  # drafts have ids of their own, never in a URL: compared as "{draft}"
     if DIFF_SELF_RE.search(href):
@@ -1218,6 +1219,27 @@ def learn_filediffs(
             gen.world.filediffs[name] = (rr, revision)
 
 
+def learn_changes(step: Step, servers: tuple[Server, ...]) -> None:
+    """Name a review request's change descriptions by their order on it (``ch#rr#5x0`` is its
+    first), read as admin outside the comparison: publishes and closes make them, so their
+    ids follow every earlier difference in what was published."""
+    match = re.match(r"/api/review-requests/\{(rr#\w+)\}/changes/", step.path)
+    if not match:
+        return
+    rr = match.group(1)
+    for server in servers:
+        listing = send(
+            server, "GET", f"/api/review-requests/{server.to_real.get(rr, MISSING)}/changes/"
+            "?max-results=200", None, "admin", "basic",
+        )  # fmt: skip
+        if listing.status != 200:
+            continue
+        ids = sorted(item["id"] for item in json.loads(listing.body)["changes"])
+        for index, real in enumerate(ids):
+            if real not in server.to_logical.get("ch", {}):
+                server.bind("ch", f"ch#{rr.split('#')[1]}x{index}", real)
+
+
 def run_seed(
     seed: int,
     steps: int,
@@ -1251,6 +1273,7 @@ def run_seed(
                 send(server, step.method, path, fields, step.actor, step.auth, headers, step.files)
             )
         a, b = answers
+        learn_changes(step, (ref, ours))
         if step.creates:
             logical = gen.world.new(step.creates)
             ida, idb = created_id(a), created_id(b)
