@@ -336,6 +336,9 @@ class FastPathMiddleware:
             response = HttpResponseNotModified()
         else:
             response = HttpResponse(body, content_type=content_type)
+            # What CommonMiddleware adds on the normal path: without it the server would
+            # answer chunked (found by the replay).
+            response["Content-Length"] = str(len(body))
         for header, value in headers:
             if response.status_code == 200 or header == "Vary":
                 response[header] = value
