@@ -54,6 +54,12 @@ KNOWN: tuple[Known, ...] = (
         r"(change_id|review_id)=.*fields=\['(change_id|review_id)'\]",
         "a status update's change and review belong to its review request",
     ),
+    Known(
+        r"/files/.*· (type|value|missing|extra) [.\w\[\]*]*(\.encoding|\.extra_data\."
+        r"(encoding|\w+_count|orig_sha\w+|patched_sha\w+|\w+_mimetype))$",
+        "",
+        "a read stores nothing (the original saves what its diff viewer computed)",
+    ),
     Known(r"^header item-content-type$", r"\[If-None-Match\]", "a 304 has no content headers"),
     Known(r"· outcome (404|405|500)/- vs ", r"→ b'(\\n)*<!DOCTYPE", "never an HTML page"),
 )

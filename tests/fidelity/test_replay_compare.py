@@ -219,3 +219,13 @@ def test_a_list_the_original_doubles_is_told_apart(servers):
     assert not replay.doubled_items(
         ref, ours, doubled, replay.Answer(200, {}, listing(OURS, [5, 1]))
     )
+
+
+def test_a_missing_xml_subtree_is_one_difference(servers):
+    ref, ours = servers
+    xml = {"content-type": "application/xml"}
+    item = b"<item><id>1</id><t>a</t></item>"
+    a = replay.Answer(200, xml, b"<rsp><stat>ok</stat><x>" + item + b"</x></rsp>")
+    b = replay.Answer(200, xml, b"<rsp><stat>ok</stat><x></x></rsp>")
+    kinds = [kind for kind, _ in replay.compare(step(), ref, ours, a, b)]
+    assert kinds == ["xml missing rsp/x/item"]
