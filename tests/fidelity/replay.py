@@ -1223,6 +1223,28 @@ def learn_filediffs(
             gen.world.filediffs[name] = (rr, revision)
 
 
+def failed_publish_diverged(step: Step, ref: Server, ours: Server, a: Answer) -> str | None:
+    """The review request a publish that failed (225) on the original changed anyway, if any.
+
+    The original's failed publish is not atomic (it already applies some of the draft's fields
+    and its file attachments); rbapi's changes nothing. Both answer 225, so the difference
+    shows only later: read the review request and its attachments as admin, outside the
+    comparison, and name the review request when they differ."""
+    match = re.match(r"/api/review-requests/\{(rr#\w+)\}/draft/", step.path)
+    if step.method != "PUT" or not match or err_code(a) != 225:
+        return None
+    rr = match.group(1)
+    for suffix in ("", "file-attachments/"):
+        probe = Step("admin", "basic", "GET", f"/api/review-requests/{{{rr}}}/{suffix}")
+        answers = [
+            send(server, "GET", resolve(server, probe.path), None, "admin", "basic")
+            for server in (ref, ours)
+        ]
+        if any(not kind.startswith("unserved") for kind, _ in compare(probe, ref, ours, *answers)):
+            return rr
+    return None
+
+
 def learn_changes(step: Step, servers: tuple[Server, ...]) -> None:
     """Name a review request's change descriptions by their order on it (``ch#rr#5x0`` is its
     first), read as admin outside the comparison: publishes and closes make them, so their
@@ -1296,6 +1318,8 @@ def run_seed(
         follows = bool(real) and knock_on(step, tainted, ref, ours, a, b)
         if step.creates and (created_id(a) is None) != (created_id(b) is None):
             tainted.add(logical)  # it exists on one server only
+        elif not real and (diverged := failed_publish_diverged(step, ref, ours, a)):
+            tainted.add(diverged)
         elif real and step.method != "GET" and (target := acted_on(step)):
             tainted.add(target)  # its state differs from here on
         categories = []
