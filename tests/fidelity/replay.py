@@ -75,7 +75,7 @@ ID_SEGMENTS = {
 }  # fmt: skip
 URL_ID_RE = re.compile(r"/(" + "|".join(ID_SEGMENTS) + r")/(\d+)(?=/)")
 DIFF_SELF_RE = re.compile(r"/diffs/\d+/$")  # a diff's URL names its revision, not its id
-SHORT_RE = re.compile(r"/r/(\d+)(?=/)|#review(\d+)\b")
+SHORT_RE = re.compile(r"/r/(\d+)(?=/)|#review(\d+)\b|(?<=/)file/(\d+)(?=/)|#fcomment(\d+)\b")
 
 
 # --- transport ------------------------------------------------------------------------------
@@ -843,9 +843,15 @@ def norm_string(server: Server, value: str) -> str:
         return f"/{match.group(1)}/{server.to_logical.get(kind, {}).get(real, real)}"
 
     def short(match: re.Match[str]) -> str:
-        if match.group(1):
-            return f"/r/{server.to_logical['rr'].get(int(match.group(1)), match.group(1))}"
-        return f"#review{server.to_logical['rv'].get(int(match.group(2)), match.group(2))}"
+        """The web UI's URLs: ``/r/<rr>/``, ``#review<id>``, ``file/<attachment>/``,
+        ``#fcomment<id>``."""
+        for group, (prefix, kind) in enumerate(
+            (("/r/", "rr"), ("#review", "rv"), ("file/", "fa"), ("#fcomment", "fc")), start=1
+        ):
+            if match.group(group):
+                real = int(match.group(group))
+                return f"{prefix}{server.to_logical.get(kind, {}).get(real, real)}"
+        return match.group(0)
 
     value = SHORT_RE.sub(short, value)
 
