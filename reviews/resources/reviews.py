@@ -62,7 +62,8 @@ class BaseReviewResource(WebAPIResource):
         return None
 
     def get_link_title(self, obj: Review) -> str:
-        return str(obj.pk)
+        # As Review Board titles a link to a review (a status update's ``review``).
+        return f"Review of '{obj.review_request}'"
 
     def visible_pks(self, objects: list[Review], ctx: SerializeContext) -> set[int]:
         """A draft review or reply is seen only by its author and superusers."""

@@ -139,7 +139,8 @@ def wire(status_update: StatusUpdate, *, state: str | None = None) -> dict:
         links["review"] = {
             "href": f"{rr_href}reviews/{review.pk}/",
             "method": "GET",
-            "title": str(review.pk),
+            # Review Board 8.1's title for a link to a review (found by the replay).
+            "title": f"Review of '{review.review_request.summary}'",
         }
     return data
 
@@ -321,7 +322,7 @@ class TestRead:
                 "review": {
                     "href": f"{rr_href}reviews/{review.pk}/",
                     "method": "GET",
-                    "title": str(review.pk),
+                    "title": f"Review of '{review.review_request.summary}'",
                 },
                 "self": {"href": f"{BASE}{item_url(linked)}", "method": "GET"},
                 "update": {"href": f"{BASE}{item_url(linked)}", "method": "PUT"},
