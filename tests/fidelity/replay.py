@@ -16,9 +16,16 @@ from a copy of its freshly seeded database, which is what a re-seed would produc
 
 Each step names its objects by creation order (``rr#5`` is the fifth review request), so both
 servers get the "same" request; responses are normalised (ids mapped back to creation order,
-hosts, times, ETags, cookies) and compared: status, ``err.code`` and ``fields``, mimetype,
-headers (minus the ignored ones), the keys and JSON types at every path, scalar values, list
-order, XML element order. Links to resources rbapi does not serve yet form one named class.
+hosts, times, ETags, cookies, the repository's path) and compared: status, ``err.code`` and
+``fields``, mimetype, headers (minus the ignored ones), the keys and JSON types at every path,
+scalar values, list order, XML element order, and the bytes of patches and files.
+
+Every difference lands in one class of four: *unserved* (links to resources rbapi does not
+serve), *deliberate* (``deliberate.py``: the README's deliberate differences, each with its
+reason; access refusals count only where the original also refuses the caller a read),
+*knock-on* (the step names an object whose state already differs: created on one side only,
+changed by a write whose answers differed, or by a publish that failed on the original, whose
+failed publish is not atomic), or *open*. ``--trace FILE`` writes every step as a JSON line.
 Standard library only.
 """
 
