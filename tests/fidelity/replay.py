@@ -1148,12 +1148,31 @@ def acted_on(step: Step) -> str | None:
     return refs[-1] if refs else None
 
 
+def xml_item_ids(body: bytes, server: Server) -> list[Any] | None:
+    """The normalised ids of an XML list answer's items (``rsp/<key>/array/item``)."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    array = root.find("*/array")
+    if array is None:
+        return None
+    ids = []
+    for item in array.findall("item"):
+        href = item.findtext("links/self/href") or ""
+        kind = self_kind({"links": {"self": {"href": href}}})
+        text = (item.findtext("id") or "").strip()
+        real = int(text) if text.isdigit() else text
+        ids.append(server.to_logical.get(kind or "", {}).get(real, real))
+    return ids
+
+
 def item_id_list(body: bytes, server: Server) -> list[Any] | None:
     """The normalised ids of a list answer's items, in order (None for anything else)."""
     try:
         value = norm_json(server, json.loads(body))
     except ValueError:
-        return None
+        return xml_item_ids(body, server)
     if not isinstance(value, dict):
         return None
     for item in value.values():

@@ -229,3 +229,20 @@ def test_a_missing_xml_subtree_is_one_difference(servers):
     b = replay.Answer(200, xml, b"<rsp><stat>ok</stat><x></x></rsp>")
     kinds = [kind for kind, _ in replay.compare(step(), ref, ours, a, b)]
     assert kinds == ["xml missing rsp/x/item"]
+
+
+def test_an_xml_list_the_original_doubles_is_told_apart(servers):
+    ref, ours = servers
+
+    def listing(base: str, ids: list[int]) -> bytes:
+        items = "".join(
+            f"<item><id>{i}</id><links><self><href>{base}/api/review-requests/{i}/</href>"
+            "</self></links></item>"
+            for i in ids
+        )
+        body = f"<review_requests><array>{items}</array></review_requests>"
+        return f"<rsp><stat>ok</stat>{body}</rsp>".encode()
+
+    xml = {"content-type": "application/xml"}
+    doubled = replay.Answer(200, xml, listing(REF, [1, 1, 7, 7]))
+    assert replay.doubled_items(ref, ours, doubled, replay.Answer(200, xml, listing(OURS, [1, 5])))
