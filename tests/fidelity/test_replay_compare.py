@@ -157,9 +157,10 @@ def test_the_repository_path_is_each_servers_own(servers):
 
 def test_a_step_naming_an_object_that_already_differs_is_a_knock_on(servers):
     ref, ours = servers
-    a = answer(200, {"stat": "ok"})
-    assert replay.knock_on(step(), {"rr#new1"}, ref, ours, a, a)
-    assert not replay.knock_on(step(), {"rr#new2"}, ref, ours, a, a)
+    a = answer(200, rr_body(REF, 7, "S", "2026-11-29T08:00:00Z"))
+    b = answer(200, rr_body(OURS, 5, "T", "2026-11-29T08:00:00Z"))
+    assert replay.knock_on(step(), {"rr#new1"}, ref, ours, a, b)
+    assert not replay.knock_on(step(), {"rr#new2"}, ref, ours, a, b)
 
 
 def test_a_list_differing_only_by_such_objects_is_a_knock_on(servers):
@@ -174,6 +175,15 @@ def test_a_list_differing_only_by_such_objects_is_a_knock_on(servers):
     a, b = answer(200, listing(REF, [7, 8])), answer(200, listing(OURS, [5]))
     assert replay.knock_on(lister, {"rr#new2"}, ref, ours, a, b)
     assert not replay.knock_on(lister, set(), ref, ours, a, b)
+    # Left out too: links to such objects inside other items, and the counts.
+    a_body = listing(REF, [7])
+    a_body["review_requests"][0]["depends_on"] = [{"href": f"{REF}/api/review-requests/8/"}]
+    a = answer(200, a_body)
+    b = answer(200, {**listing(OURS, [5]), "total_results": 9})
+    b_body = json.loads(b.body)
+    b_body["review_requests"][0]["depends_on"] = []
+    b = answer(200, b_body)
+    assert replay.knock_on(lister, {"rr#new2"}, ref, ours, a, b)
 
 
 def test_deliberate_classes_name_their_reason():
