@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 ACCESS = "review requests and reviews the caller may not read stay closed"
 DOUBLED = "the original lists each item twice (site-wide lists, users who are not superusers)"
+RELATED = "related review requests the caller may not read are left out (the original links them)"
 ORDER = "existence and access are checked before input (the original validates fields first)"
 
 

@@ -1232,6 +1232,41 @@ def scrub(value: Any, tainted: set[str]) -> Any:
 PAGING_RE = re.compile(r"(^|&)(start|max-results|counts-only)=[^&]*")
 
 
+RELATED_RE = re.compile(r"\.(depends_on|blocks)(\[|$)")
+
+
+def related_hrefs(value: Any, found: set[str]) -> set[str]:
+    """The hrefs of every ``depends_on`` and ``blocks`` link in an answer."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("depends_on", "blocks") and isinstance(item, list):
+                found.update(str(x.get("href", "")) for x in item if isinstance(x, dict))
+            else:
+                related_hrefs(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            related_hrefs(item, found)
+    return found
+
+
+def hidden_related(step: Step, ref: Server, ours: Server, a: Answer, b: Answer) -> bool:
+    """Whether every related review request the original shows and rbapi leaves out is one the
+    original itself refuses the caller at its own URL (it leaks them in ``depends_on`` and
+    ``blocks``; rbapi shows only what the caller may read)."""
+    if not (a.body and b.body and is_json(a) and is_json(b)):
+        return False
+    shown = related_hrefs(json.loads(a.body), set())
+    kept = {norm_string(ours, h) for h in related_hrefs(json.loads(b.body), set())}
+    left_out = [h for h in shown if norm_string(ref, h) not in kept]
+    if not left_out:
+        return False
+    for href in left_out:
+        path = href.replace(ref.base, "")
+        if send(ref, "GET", path, None, step.actor, step.auth).status not in (401, 403, 404):
+            return False
+    return True
+
+
 def knock_on(
     step: Step, tainted: set[str], ref: Server, ours: Server, a: Answer, b: Answer
 ) -> bool:
@@ -1401,6 +1436,8 @@ def run_seed(
                 category = "knock-on"
             elif doubled_items(ref, ours, a, b):
                 category = f"deliberate: {deliberate.DOUBLED}"
+            elif RELATED_RE.search(kind) and hidden_related(step, ref, ours, a, b):
+                category = f"deliberate: {deliberate.RELATED}"
             else:
                 reason = deliberate.explain(signature, step.describe(), detail)
                 if reason is None and re.search(r"vs 40[34]/10[01]$", kind):
