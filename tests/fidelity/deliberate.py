@@ -44,6 +44,12 @@ KNOWN: tuple[Known, ...] = (
     Known(r"· outcome [0-9]+/[0-9-]+ vs 403/101", "", ACCESS, hidden=True),
     Known(r"· outcome [0-9]+/[0-9-]+ vs 404/100", "", ACCESS, hidden=True),
     Known(r"· outcome 400/105 vs 40[34]/10[01]", "", ORDER),
+    Known(
+        r"^GET /api/review-requests/\{id\}/.*/(files|diff-comments|file-attachment-comments)/ "
+        r"· outcome 200/- vs 40[134]/10[013]",
+        "",
+        "a list under a diff revision, file diff or attachment the caller cannot see is refused",
+    ),
     # Input rbapi refuses where the original stores nonsense.
     Known(
         r"^PUT /api/review-requests/\{id\}/draft/ · outcome [0-9]+/[0-9-]+ vs 400/105",
