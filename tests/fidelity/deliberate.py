@@ -50,6 +50,12 @@ KNOWN: tuple[Known, ...] = (
         "",
         "a list under a diff revision, file diff or attachment the caller cannot see is refused",
     ),
+    Known(
+        r"^GET /api/review-requests/\{id\}/file-attachments/\{id\}/file-attachment-comments/ "
+        r"· (length|missing|extra|value \.total_results|xml missing|xml value rsp/total)",
+        "",
+        "an attachment's comment list shows published comments only",
+    ),
     # Input rbapi refuses where the original stores nonsense.
     Known(
         r"^PUT /api/review-requests/\{id\}/draft/ · outcome [0-9]+/[0-9-]+ vs 400/105",
