@@ -1445,7 +1445,7 @@ def run_seed(
                 category = f"deliberate: {deliberate.RELATED}"
             else:
                 reason = deliberate.explain(signature, step.describe(), detail)
-                if reason is None and re.search(r"vs 40[34]/10[01]$", kind):
+                if reason is None and re.search(r"vs 40[134]/10[013]$", kind):
                     hidden = hidden_from(ref, step)
                     reason = deliberate.explain(signature, step.describe(), detail, hidden=hidden)
                 category = f"deliberate: {reason}" if reason else "open"
