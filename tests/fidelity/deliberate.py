@@ -15,6 +15,7 @@ from dataclasses import dataclass
 ACCESS = "review requests and reviews the caller may not read stay closed"
 DOUBLED = "the original repeats items (site-wide lists, users who are not superusers)"
 RELATED = "related review requests the caller may not read are left out (the original links them)"
+ALL_FIELDS = "a 105 names every bad field at once (the original checks ids after types)"
 ORDER = "existence and access are checked before input (the original validates fields first)"
 
 

@@ -1270,6 +1270,17 @@ def hidden_related(step: Step, ref: Server, ours: Server, a: Answer, b: Answer) 
     return True
 
 
+def more_fields(a: Answer, b: Answer) -> bool:
+    """rbapi's 105 names every field the original's names and more: the original reports the
+    type errors of declared fields first and checks ids and references only once those pass."""
+    try:
+        fa = set((json.loads(a.body) or {}).get("fields") or {})
+        fb = set((json.loads(b.body) or {}).get("fields") or {})
+    except ValueError:
+        return False
+    return bool(fa) and fa < fb
+
+
 def knock_on(
     step: Step, tainted: set[str], ref: Server, ours: Server, a: Answer, b: Answer
 ) -> bool:
@@ -1441,6 +1452,8 @@ def run_seed(
                 category = "knock-on"
             elif doubled_items(ref, ours, a, b):
                 category = f"deliberate: {deliberate.DOUBLED}"
+            elif (kind == "fields" or kind.startswith("extra .fields.")) and more_fields(a, b):
+                category = f"deliberate: {deliberate.ALL_FIELDS}"
             elif RELATED_RE.search(kind) and hidden_related(step, ref, ours, a, b):
                 category = f"deliberate: {deliberate.RELATED}"
             else:
