@@ -1362,6 +1362,19 @@ def failed_publish(step: Step, a: Answer) -> str | None:
     return None
 
 
+def unpublished_review(server: Server, step: Step, answer: Answer) -> int | None:
+    """The review a POST with ``public=1`` made before its publish failed (225): both servers
+    keep it as the caller's draft, found through ``reviews/draft/`` (its redirect)."""
+    if err_code(answer) != 225 or not step.actor:
+        return None
+    found = send(
+        server, "GET", resolve(server, step.path.split("?")[0]) + "draft/", None, step.actor,
+        step.auth,
+    )  # fmt: skip
+    match = re.search(r"/reviews/(\d+)/", found.headers.get("location", ""))
+    return int(match.group(1)) if found.status == 302 and match else None
+
+
 def learn_changes(step: Step, servers: tuple[Server, ...]) -> None:
     """Name a review request's change descriptions by their order on it (``ch#rr#5x0`` is its
     first), read as admin outside the comparison: publishes and closes make them, so their
@@ -1420,6 +1433,9 @@ def run_seed(
         if step.creates:
             logical = gen.world.new(step.creates)
             ida, idb = created_id(a), created_id(b)
+            if step.creates == "rv" and "/replies/" not in step.path:
+                ida = ida if ida is not None else unpublished_review(ref, step, a)
+                idb = idb if idb is not None else unpublished_review(ours, step, b)
             if ida is not None:
                 ref.bind(step.creates, logical, ida)
             if idb is not None:
