@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from attachments.models import FileAttachment, FileAttachmentComment
+from attachments.resources import has_review_ui
 from rbapi import errors
 from rbapi.errors import WebAPIException, form_error
 from rbapi.fields import (
@@ -102,10 +103,11 @@ class FileAttachmentCommentFieldsMixin:
 
     def serialize_thumbnail_html_field(
         self, obj: FileAttachmentComment, ctx: SerializeContext
-    ) -> None:
+    ) -> str | None:
         # Review Board crops the commented image region into a new file; rbapi makes no
-        # images, so it sends none (clients fall back to the attachment itself).
-        return None
+        # images, so it sends none (clients fall back to the attachment itself). An
+        # attachment without a review UI has an empty one there (found by the replay).
+        return None if has_review_ui(obj.file_attachment) else ""
 
 
 class BaseFileAttachmentCommentResource(

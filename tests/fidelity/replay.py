@@ -1187,13 +1187,12 @@ def item_ids(body: bytes, server: Server) -> set[Any] | None:
 
 
 def doubled_items(ref: Server, ours: Server, a: Answer, b: Answer) -> bool:
-    """The original's list names each of rbapi's items twice, in a row (its site-wide comment
-    lists do for users who are not superusers)."""
+    """The original's list is rbapi's with repeats (its site-wide comment and review lists
+    name items more than once for users who are not superusers)."""
     ids_a, ids_b = item_id_list(a.body, ref), item_id_list(b.body, ours)
     if not (ids_a and ids_b) or len(ids_a) == len(ids_b):
         return False
-    once = [x for index, x in enumerate(ids_a) if index == 0 or ids_a[index - 1] != x]
-    return once == ids_b
+    return list(dict.fromkeys(ids_a)) == ids_b
 
 
 def hidden_from(ref: Server, step: Step) -> bool:

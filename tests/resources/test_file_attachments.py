@@ -910,6 +910,28 @@ class TestHiddenAnchors:
         listed = assert_ok(owner_client.get(f"{base}file-attachment-comments/"))
         assert listed["file_attachment_comments"][0]["link_text"] == "Draft caption"
 
+    def test_comment_on_an_attachment_without_review_ui_has_an_empty_thumbnail(
+        self, rr, owner, owner_client
+    ):
+        # Review Board 8.1 (found by the replay): "" for a file without a review UI
+        # (octet-stream), null for images and text (rbapi crops no regions).
+        review, _ = review_get_or_create_draft(review_request=rr, user=owner)
+        path = f"{rr_path(rr)}reviews/{review.pk}/file-attachment-comments/"
+        shown = {}
+        for name, data, mimetype in (
+            ("blob.bin", bytes(range(0, 256, 7)), "application/octet-stream"),
+            ("red.png", PNG, "image/png"),
+        ):
+            att = assert_ok(upload(owner_client, rr, name, data, mimetype), 201)
+            created = assert_ok(
+                owner_client.post(
+                    path, {"file_attachment_id": att["file_attachment"]["id"], "text": "x"}
+                ),
+                201,
+            )
+            shown[name] = created["file_attachment_comment"]["thumbnail_html"]
+        assert shown == {"blob.bin": "", "red.png": None}
+
     def test_download_honours_token_policy(self, rr, owner, owner_client):
         from django.test import Client
 
