@@ -1186,13 +1186,16 @@ def item_ids(body: bytes, server: Server) -> set[Any] | None:
     return None if ids is None else set(ids)
 
 
-def doubled_items(ref: Server, ours: Server, a: Answer, b: Answer) -> bool:
+def doubled_items(
+    ref: Server, ours: Server, a: Answer, b: Answer, tainted: frozenset[str] = frozenset()
+) -> bool:
     """The original's list is rbapi's with repeats (its site-wide comment and review lists
     name items more than once for users who are not superusers)."""
     ids_a, ids_b = item_id_list(a.body, ref), item_id_list(b.body, ours)
     if not (ids_a and ids_b) or len(ids_a) == len(ids_b):
         return False
-    return list(dict.fromkeys(ids_a)) == ids_b
+    kept_a = [x for x in dict.fromkeys(ids_a) if x not in tainted]
+    return kept_a == [x for x in ids_b if x not in tainted]
 
 
 def hidden_from(ref: Server, step: Step) -> bool:
@@ -1465,7 +1468,7 @@ def run_seed(
                 category = "unserved"
             elif follows:
                 category = "knock-on"
-            elif doubled_items(ref, ours, a, b):
+            elif doubled_items(ref, ours, a, b, frozenset(tainted)):
                 category = f"deliberate: {deliberate.DOUBLED}"
             elif (kind == "fields" or kind.startswith("extra .fields.")) and more_fields(a, b):
                 category = f"deliberate: {deliberate.ALL_FIELDS}"
