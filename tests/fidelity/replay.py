@@ -1365,9 +1365,10 @@ def failed_publish(step: Step, a: Answer) -> str | None:
 
 
 def unpublished_review(server: Server, step: Step, answer: Answer) -> int | None:
-    """The review a POST with ``public=1`` made before its publish failed (225): both servers
-    keep it as the caller's draft, found through ``reviews/draft/`` (its redirect)."""
-    if err_code(answer) != 225 or not step.actor:
+    """The draft review a failed POST left behind, found through ``reviews/draft/`` (its
+    redirect): both servers keep the review of a POST whose publish failed (225); the original
+    also keeps an empty draft review from a POST it refused (101), rbapi nothing."""
+    if err_code(answer) not in (101, 225) or not step.actor:
         return None
     found = send(
         server, "GET", resolve(server, step.path.split("?")[0]) + "draft/", None, step.actor,
