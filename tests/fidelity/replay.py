@@ -1445,6 +1445,7 @@ def run_seed(
                 ours.bind(step.creates, logical, idb)
             if ida is not None or idb is not None:
                 gen.created(step, logical)
+            one_side = (ida is None) != (idb is None)
             if step.creates == "df":
                 learn_filediffs(gen, step, logical, ((ref, a), (ours, b)))
         # changes are created by publishes and closes: learn them from the lists lazily
@@ -1452,7 +1453,7 @@ def run_seed(
         tally.steps += 1
         real = [d for d in diffs if not d[0].startswith("unserved ")]
         follows = bool(real) and knock_on(step, tainted, ref, ours, a, b)
-        if step.creates and (created_id(a) is None) != (created_id(b) is None):
+        if step.creates and one_side:
             tainted.add(logical)  # it exists on one server only
         elif diverged := failed_publish(step, a):
             tainted.add(diverged)
