@@ -454,6 +454,8 @@ class FileDiffResource(DiffDataMixin, PatchMixin, WebAPIResource):
     link_key = "files"
     item_methods = ("GET", "PUT")
     item_child_resources = ("file_diff_comment", "original_file", "patched_file")
+    # Where a file diff of the pending (unpublished) diff lives.
+    pending_resource: str | None = "draft_file_diff"
     ordering = ("index", "pk")
     list_select_related = ("diffset__review_request",)
     fields = (
@@ -501,8 +503,8 @@ class FileDiffResource(DiffDataMixin, PatchMixin, WebAPIResource):
     def object_href(self, obj: FileDiff, ctx: SerializeContext) -> str:
         """A file diff of the pending diff lives under ``draft/`` (a diff comment on it links
         there, as in Review Board 8.1)."""
-        if self.name == "file_diff" and not obj.diffset.public:
-            return get_resource("draft_file_diff").object_href(obj, ctx)
+        if self.pending_resource and not obj.diffset.public:
+            return get_resource(self.pending_resource).object_href(obj, ctx)
         return super().object_href(obj, ctx)
 
     def has_modify_permissions(self, request: Request, obj: FileDiff) -> bool:
@@ -551,6 +553,7 @@ class FileDiffResource(DiffDataMixin, PatchMixin, WebAPIResource):
 class DraftFileDiffResource(FileDiffResource):
     name = "draft_file_diff"
     uri_name = "files"
+    pending_resource = None
     link_key = "draft_files"
     # Comments are made on published file diffs only.
     item_child_resources = ("draft_original_file", "draft_patched_file")
