@@ -40,7 +40,7 @@ from rbapi.fields import ExtraDataField, Field, SerializeContext
 from rbapi.inputs import REQUIRED, CharField, IntegerField, RBSerializer, validated
 from rbapi.registry import get_resource
 from rbapi.resources import WebAPIResource
-from reviews.models import ReviewRequest
+from reviews.models import ReviewRequest, ReviewRequestDraft
 
 ICONS = {
     "image": "/static/rb/images/mimetypes/image-x-generic.68070b6d22c1.png",
@@ -278,10 +278,14 @@ class DraftFileAttachmentResource(BaseFileAttachmentResource):
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
         """Every active attachment of the review request, pending ones and the files of
-        its diffs included (golden 128)."""
-        return FileAttachment.objects.filter(review_request=parent, inactive=False).select_related(
-            "review_request"
-        )
+        its diffs included (golden 128). Reads show them only while a draft exists (without
+        one the list is empty and an item 100, as in the original, found by the replay); a
+        PUT or DELETE finds them either way and starts the draft, as the original's do."""
+        attachments = FileAttachment.objects.filter(review_request=parent, inactive=False)
+        reading = request.method in ("GET", "HEAD")
+        if reading and not ReviewRequestDraft.objects.filter(review_request=parent).exists():
+            attachments = attachments.none()
+        return attachments.select_related("review_request")
 
     def serialize_caption_field(self, obj: FileAttachment, ctx: SerializeContext) -> str:
         return obj.draft_caption

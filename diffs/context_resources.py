@@ -79,6 +79,10 @@ class DiffContext:
         may_edit = review_request.is_mutable_by(user) or user.is_superuser
         self.diffsets = [d for d in diffsets if d.public or may_edit]
         self.public = [d for d in self.diffsets if d.public]
+        # The revisions the viewer's counts include: the draft diff is the submitter's latest
+        # revision; to others who may open it (administrators) it is not counted, as in the
+        # original's diff viewer.
+        self.counted = self.diffsets if user == review_request.submitter else self.public
 
     def diffset(self, revision: int | None) -> DiffSet:
         if revision is None:
@@ -129,7 +133,7 @@ class DiffContext:
             pagination["next_page"] = page.next_page_number()
         if page.has_previous():
             pagination["previous_page"] = page.previous_page_number()
-        latest = self.public[-1].revision if self.public else diffset.revision
+        latest = self.counted[-1].revision if self.counted else diffset.revision
         return {
             "comments_hint": self.comments_hint(diffset, interdiffset),
             "commit_history_diff": None,
@@ -149,7 +153,7 @@ class DiffContext:
             ),
             "filename_patterns": patterns,
             "files": [entry for entry, _, _ in shown],
-            "num_diffs": len(self.public),
+            "num_diffs": len(self.counted),
             "pagination": pagination,
             "revision": {
                 "base_commit_id": base_commit_id,

@@ -29,8 +29,9 @@ class Known:
 
 KNOWN: tuple[Known, ...] = (
     # Capabilities, extensions and users rbapi does not have.
-    Known(r"capabilities\.authentication\.client_web_login", "", "no web login page"),
-    Known(r"capabilities\.(scmtools|review_uis)", "", "capabilities list only what rbapi has"),
+    # (JSON paths use dots, XML paths slashes.)
+    Known(r"capabilities[./]authentication[./]client_web_login", "", "no web login page"),
+    Known(r"capabilities[./](scmtools|review_uis)", "", "capabilities list only what rbapi has"),
     Known(r"^GET /api/extensions/", "", "only Review Bot's extension is listed"),
     Known(
         r"^GET /api/users/ · .*(\.users|total_results|users/array)",
@@ -83,6 +84,11 @@ KNOWN: tuple[Known, ...] = (
         "a read stores nothing (the original saves what its diff viewer computed)",
     ),
     Known(r"^header item-content-type$", r"\[If-None-Match\]", "a 304 has no content headers"),
+    Known(
+        r"/diff-context/ · value \.diff_context\.revision\.is_draft_(diff|interdiff)$",
+        "",
+        "a draft diff is labelled a draft for every viewer who may open it",
+    ),
     Known(r"· outcome (404|405|500)/- vs ", r"→ b'(\\n)*<!DOCTYPE", "never an HTML page"),
 )
 

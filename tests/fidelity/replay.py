@@ -1198,9 +1198,12 @@ def doubled_items(
     return kept_a == [x for x in ids_b if x not in tainted]
 
 
-def hidden_from(ref: Server, step: Step) -> bool:
+def hidden_from(ref: Server, step: Step, *, refused: bool = False) -> bool:
     """Whether the original itself refuses the step's caller a read of what the step is about:
-    the object a POST adds to, or the container of the item a step reads or changes."""
+    the object a POST adds to, or the container of the item a step reads or changes, or, when
+    the original ``refused`` the step, the item a step changes (a pending attachment the
+    caller may not see: the original refuses the change with 101 before it looks, rbapi
+    answers 100 as to a read)."""
     path = step.path.split("?")[0]
     refs = list(REF_NAME_RE.finditer(path))
     if not refs:
@@ -1208,7 +1211,12 @@ def hidden_from(ref: Server, step: Step) -> bool:
     item = path.endswith("}/") and step.method != "POST"
     end = refs[-2].end() + 1 if item and len(refs) > 1 else refs[-1].end() + 1
     answer = send(ref, "GET", resolve(ref, path[:end]), None, step.actor, step.auth)
-    return answer.status in (401, 403, 404)
+    if answer.status in (401, 403, 404):
+        return True
+    if refused and item and step.method != "GET":
+        answer = send(ref, "GET", resolve(ref, path), None, step.actor, step.auth)
+        return answer.status in (401, 403, 404)
+    return False
 
 
 def scrub(value: Any, tainted: set[str]) -> Any:
@@ -1479,7 +1487,7 @@ def run_seed(
             else:
                 reason = deliberate.explain(signature, step.describe(), detail)
                 if reason is None and re.search(r"vs 40[134]/10[013]$", kind):
-                    hidden = hidden_from(ref, step)
+                    hidden = hidden_from(ref, step, refused=a.status in (401, 403))
                     reason = deliberate.explain(signature, step.describe(), detail, hidden=hidden)
                 category = f"deliberate: {reason}" if reason else "open"
             categories.append(category)

@@ -195,6 +195,15 @@ def test_deliberate_classes_name_their_reason():
         )
         == "no web login page"
     )
+    # XML paths use slashes.
+    xml = "GET /api/info/ · xml value rsp/info/capabilities/authentication/client_web_login"
+    assert deliberate.explain(xml, "x", "y") == "no web login page"
+    flag = (
+        "GET /api/review-requests/{id}/diff-context/ · value .diff_context.revision.is_draft_diff"
+    )
+    assert deliberate.explain(flag, "x", "y") is not None
+    count = "GET /api/review-requests/{id}/diff-context/ · value .diff_context.num_diffs"
+    assert deliberate.explain(count, "x", "y") is None
     # An access refusal is deliberate only where the original also hides the object.
     signature = "POST /api/review-requests/{id}/status-updates/ · outcome 201/- vs 403/101"
     assert deliberate.explain(signature, "doc POST", "ok vs no") is None

@@ -513,13 +513,24 @@ class TestDiffContext:
         assert only["diff_context"]["filename_patterns"] == ["src/*", "*.png"]
         assert [f["index"] for f in only["diff_context"]["files"]] == [0, 1]
 
-    def test_draft_owner_only_and_missing(self, rr5, owner_client, anon_client, owner):
+    def test_draft_owner_only_and_missing(
+        self, rr5, owner_client, anon_client, admin_client, owner
+    ):
         review_request, _ = rr5
         assert_ok(_upload(owner_client, review_request, golden_upload(38)), 201)
         mine = assert_ok(owner_client.get(self.url(review_request)))["diff_context"]
         assert (mine["revision"]["revision"], mine["revision"]["is_draft_diff"]) == (3, True)
+        # The draft diff counts for its submitter, whatever revision is shown; an administrator
+        # may open it but it is not counted (both as the original).
+        older = assert_ok(owner_client.get(self.url(review_request, "?revision=1")))
+        assert (older["diff_context"]["num_diffs"], mine["num_diffs"]) == (3, 3)
+        assert older["diff_context"]["revision"]["latest_revision"] == 3
+        admin = assert_ok(admin_client.get(self.url(review_request)))["diff_context"]
+        assert (admin["revision"]["revision"], admin["revision"]["is_draft_diff"]) == (3, True)
+        assert (admin["num_diffs"], admin["revision"]["latest_revision"]) == (2, 2)
         theirs = assert_ok(anon_client.get(self.url(review_request)))["diff_context"]
         assert theirs["revision"]["revision"] == 2
+        assert (theirs["num_diffs"], theirs["revision"]["latest_revision"]) == (2, 2)
         assert_error(anon_client.get(self.url(review_request, "?revision=3")), 404, 100)
         assert_error(anon_client.get(self.url(review_request, "?revision=7")), 404, 100)
         assert_error(anon_client.get(self.url(review_request, "?page=2")), 404, 100)

@@ -340,6 +340,10 @@ class TestReviewRequestLists:
         assert_ok(upload(owner_client, world), 201)
         attachment = FileAttachment.objects.get()
         rr = world["review_request"]
+        # The draft list is empty while no draft exists (the original's too).
+        url = f"/api/review-requests/{rr.pk}/draft/file-attachments/"
+        assert assert_ok(owner_client.get(url))["draft_file_attachments"] == []
+        assert_ok(owner_client.post(f"/api/review-requests/{rr.pk}/draft/"), 201)
         draft = assert_ok(
             owner_client.get(f"/api/review-requests/{rr.pk}/draft/file-attachments/")
         )

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from attachments.models import FileAttachment, FileAttachmentComment, FileAttachmentHistory
-from reviews.models import Review, ReviewRequest
+from reviews.models import Review, ReviewRequest, ReviewRequestDraft
 from reviews.services import review_get_or_create_draft
 
 from ..conftest import assert_error, assert_ok, basic_auth, logged_in_client, make_user, rsp
@@ -288,6 +288,24 @@ class TestLists:
             },
             "total_results": 1,
         }
+
+    def test_draft_list_needs_a_draft_to_read(self, rr, owner_client):
+        """Without a draft the draft list is empty and its items 100 (as the original); a PUT
+        still finds a published attachment there and starts the draft."""
+        assert_ok(upload(owner_client, rr), 201)
+        publish(owner_client, rr)
+        att = FileAttachment.objects.get()
+        assert not ReviewRequestDraft.objects.filter(review_request=rr).exists()
+        url = f"{rr_path(rr)}draft/file-attachments/"
+        listed = assert_ok(owner_client.get(url))
+        assert (listed["draft_file_attachments"], listed["total_results"]) == ([], 0)
+        assert_error(owner_client.get(f"{url}{att.pk}/"), 404, 100)
+        changed = owner_client.put(f"{url}{att.pk}/", "caption=New", content_type=FORM)
+        assert assert_ok(changed)["draft_file_attachment"]["caption"] == "New"
+        assert ReviewRequestDraft.objects.filter(review_request=rr).exists()
+        assert (
+            assert_ok(owner_client.get(f"{url}{att.pk}/"))["draft_file_attachment"]["id"] == att.pk
+        )
 
     def test_draft_list_only_for_editors(self, rr, owner_client, other_client, anon_client):
         """Review Board lets any logged-in user read it (golden 129); rbapi does not."""
