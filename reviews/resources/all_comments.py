@@ -67,8 +67,12 @@ class AllGeneralCommentsResource(PublishedCommentsMixin, WebAPIResource):
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
         user = request.user
+        # A superuser sees every draft, those on unpublished review requests too (observed).
+        visible_review_requests = ReviewRequest.objects.accessible(
+            user, show_all_unpublished=user.is_superuser
+        )
         queryset = GeneralComment.objects.filter(
-            review__review_request__in=ReviewRequest.objects.accessible(user).values("pk")
+            review__review_request__in=visible_review_requests.values("pk")
         )
         if not user.is_superuser:
             visible = Q(review__public=True)

@@ -66,9 +66,13 @@ class AllReviewsResource(WebAPIResource):
         self, request: Request, *, parent: Any = None, is_list: bool = False
     ) -> QuerySet:
         user = request.user
+        # A superuser sees every draft, those on unpublished review requests too (observed).
+        visible_review_requests = ReviewRequest.objects.accessible(
+            user, show_all_unpublished=user.is_superuser
+        )
         queryset = Review.objects.filter(
             base_reply_to__isnull=True,
-            review_request__in=ReviewRequest.objects.accessible(user).values("pk"),
+            review_request__in=visible_review_requests.values("pk"),
         )
         if not user.is_superuser:
             visible = Q(public=True)

@@ -1623,6 +1623,12 @@ def main() -> int:
     parser.add_argument("--time-budget", type=float, default=0, help="stop after N minutes")
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument(
+        "--keep-serving",
+        action="store_true",
+        help="after the last step, keep rbapi up (its URL is printed) until interrupted, to"
+        " send the step that differs by hand",
+    )
+    parser.add_argument(
         "--trace", type=Path, help="write each step (request, statuses, differences) as JSON lines"
     )
     args = parser.parse_args()
@@ -1691,6 +1697,10 @@ def main() -> int:
             bench.log(f"seed {seed}: {args.steps} steps")
             run_seed(seed, args.steps, ref, ours, tally, args.verbose, trace)
             done_seeds.append(seed)
+        if args.keep_serving:
+            bench.log(f"serving: reference {ref.base}, rbapi {ours.base} (Ctrl-C stops)")
+            while True:
+                time.sleep(60)
     except bench.SetupError as error:
         print(f"setup failed: {error}", file=sys.stderr)
         return 2

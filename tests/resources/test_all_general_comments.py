@@ -167,6 +167,17 @@ class TestList:
         body = assert_ok(other_client.get(URL))
         assert [c["public"] for c in body["general_comments"]] == [True, True, False]
 
+    def test_a_superuser_sees_drafts_on_unpublished_review_requests(
+        self, world, owner, owner_client, admin_client, other_client
+    ):
+        """As Review Board 8.1 (found by the replay): every draft for a superuser, those on
+        review requests nobody published yet too; the author still sees their own."""
+        unpublished = make_review_request(submitter=owner, publish=False)
+        mine = draft_comment(owner_client, unpublished, owner, "On my own draft")
+        assert ids(admin_client) == [*world["ids"], mine]
+        assert ids(owner_client) == [*world["ids"], mine]
+        assert ids(other_client) == world["ids"]
+
     def test_hidden_review_requests_hide_their_comments(
         self, world, owner, admin, owner_client, admin_client
     ):
@@ -309,6 +320,16 @@ class TestAllReviews:
         assert review_ids(owner_client) == [published]
         assert review_ids(other_client) == [published, draft.pk]
         assert review_ids(admin_client) == [published, draft.pk]
+
+    def test_a_superuser_sees_drafts_on_unpublished_review_requests(
+        self, world, owner, owner_client, other_client, admin_client
+    ):
+        published = world["review"].pk
+        unpublished = make_review_request(submitter=owner, publish=False)
+        draft, _ = review_get_or_create_draft(review_request=unpublished, user=owner)
+        assert review_ids(admin_client) == [published, draft.pk]
+        assert review_ids(owner_client) == [published, draft.pk]
+        assert review_ids(other_client) == [published]
 
     def test_hidden_review_requests_hide_their_reviews(
         self, owner, admin, owner_client, admin_client
