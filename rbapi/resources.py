@@ -74,6 +74,8 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
     list_child_resources: ClassVar[tuple[str, ...]] = ()
     list_methods: ClassVar[tuple[str, ...]] = ("GET",)
     item_methods: ClassVar[tuple[str, ...]] = ("GET",)
+    # The order a 405's Allow names them in (each Review Board resource declares its own).
+    methods_order: ClassVar[tuple[str, ...]] = ("GET", "POST", "PUT", "DELETE")
     # Names in the root's uri_templates; None means the resource's own (plural) name.
     uri_template_names: ClassVar[tuple[str, ...] | None] = None
     uri_template_list_names: ClassVar[tuple[str, ...] | None] = None
@@ -159,6 +161,15 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
     @property
     def allowed_methods(self) -> list[str]:
         return list(self.list_methods if self.mode == "list" else self.item_methods)
+
+    def announced_methods(self, refused: str) -> list[str]:
+        """The ``Allow`` of a 405, as Review Board 8.1 announces it: every method of the
+        resource, list and item together, in the order GET, POST, PUT, DELETE, less the refused
+        one where the resource takes it on its other side (a POST to an item, a PUT to a list):
+        DELETE on a diff is ``GET, POST, PUT``; GET on archived-review-requests ``POST, DELETE``.
+        """
+        methods = set(self.list_methods) | set(self.item_methods)
+        return [m for m in self.methods_order if m in methods and m != refused]
 
     # --- request flow --------------------------------------------------------------------------
     def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> RBRequest:
@@ -426,7 +437,9 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
             # Review Board names the item's type even on an empty 204 (DRF drops it).
             response.render()
             response["Content-Type"] = self.item_mimetype(request)
-        if response.status_code != 405 and response.has_header("Allow"):
+        if response.status_code == 405:
+            response["Allow"] = ", ".join(self.announced_methods(request.method))
+        elif response.has_header("Allow"):
             # DRF announces Allow on every response; Review Board only on a 405.
             del response["Allow"]
         patch_vary_headers(response, ("Accept", "Cookie", "Authorization", "Origin"))

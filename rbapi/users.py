@@ -101,6 +101,7 @@ class UserResource(WebAPIResource):
     model_object_key = "username"
     list_methods = ("GET", "POST")
     item_methods = ("GET", "PUT")
+    methods_order = ("GET", "PUT", "POST", "DELETE")  # Review Board's UserResource order
     item_child_resources = (
         "api_token",
         "archived_review_request",

@@ -270,7 +270,8 @@ def test_update_extra_data_only_and_no_delete(review_request, owner_client, othe
     )
     response = owner_client.delete(url)
     assert_error(response, 405, 900)
-    assert response["Allow"] == "GET, PUT"
+    # Every method of the resource, its list's POST too (golden 075).
+    assert response["Allow"] == "GET, POST, PUT"
     filediff = FileDiff.objects.first()
     body = assert_ok(
         owner_client.put(

@@ -122,7 +122,7 @@ def test_info_is_not_available_209(repos, anon_client):
 def test_methods(repos, admin_client):
     response = admin_client.patch(f"/api/repositories/{repos[0].pk}/")
     assert_error(response, 405, 900)
-    assert response["Allow"] == "GET, PUT, DELETE"
+    assert response["Allow"] == "GET, POST, PUT, DELETE"
     assert_error(admin_client.get("/api/repositories/999/"), 404, 100)
     assert_error(admin_client.get("/api/repositories/abc/"), 404, 100)
 
