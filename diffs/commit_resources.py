@@ -247,6 +247,9 @@ class DiffCommitResource(PatchMixin, WebAPIResource):
         )
         return {self.files_link: link(absolute(ctx.request, f"{path}?commit-id={obj.commit_id}"))}
 
+    def get_last_modified(self, obj: DiffCommit) -> datetime.datetime:
+        return obj.timestamp  # as its patch (golden-files 097)
+
     def get_item(self, request: Request, **kwargs: Any) -> Any:
         obj = self.get_object(request, kwargs)
         if wants_patch(request):

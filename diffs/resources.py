@@ -12,6 +12,7 @@ diff; its files list shows the cumulative file diffs, or with ``commit-id`` one 
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
@@ -87,8 +88,9 @@ def patch_response(
     else:
         response = HttpResponse(body, content_type=PATCH_MIMETYPE)
         response["Content-Disposition"] = f"inline; filename={filename}"
+        # The original's 304 carries no Last-Modified (golden-files 054).
+        response["Last-Modified"] = http_date(timestamp.timestamp())
     response["ETag"] = etag
-    response["Last-Modified"] = http_date(timestamp.timestamp())
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -276,6 +278,9 @@ class DiffResource(PatchMixin, WebAPIResource):
 
     def has_modify_permissions(self, request: Request, obj: DiffSet) -> bool:
         return obj.is_mutable_by(request.user)
+
+    def get_last_modified(self, obj: DiffSet) -> datetime.datetime:
+        return obj.timestamp  # golden-files 052, 056
 
     def get_item(self, request: Request, **kwargs: Any) -> Any:
         obj = self.get_object(request, kwargs)
@@ -509,6 +514,9 @@ class FileDiffResource(DiffDataMixin, PatchMixin, WebAPIResource):
 
     def has_modify_permissions(self, request: Request, obj: FileDiff) -> bool:
         return obj.is_mutable_by(request.user)
+
+    def get_last_modified(self, obj: FileDiff) -> datetime.datetime:
+        return obj.diffset.timestamp  # golden-files 058, 060, 107
 
     # Not rendered yet (no diff viewer data): Review Board's values before the first render.
     def serialize_encoding_field(self, obj: FileDiff, ctx: SerializeContext) -> None:

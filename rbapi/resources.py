@@ -15,11 +15,13 @@ checking parent objects, paging, the vendor mimetype, ``Vary`` and the body-hash
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -268,11 +270,20 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
             # The relations a page prefetches, fetched once for the item too (not once for the
             # visibility check and again for the links).
             prefetch_related_objects([obj], *self.list_prefetch_related)
-        return self.item_response(request, obj, kwargs)
+        response = self.item_response(request, obj, kwargs)
+        modified = self.get_last_modified(obj)
+        if modified is not None:
+            response["Last-Modified"] = http_date(modified.timestamp())
+        return response
 
     def get_cheap_etag(self, request: Request, obj: Any) -> str | None:
         """An ETag known without serialising (checked after access), or None to hash the
         body."""
+        return None
+
+    def get_last_modified(self, obj: Any) -> datetime.datetime | None:
+        """When the item last changed, sent as ``Last-Modified`` with a 200 item answer
+        (Review Board does so for the resources that declare it: diffs, file diffs, commits)."""
         return None
 
     def get_list(self, request: Request, **kwargs: Any) -> Response:

@@ -232,7 +232,8 @@ def store(request: Request, response: Any) -> None:
     key = getattr(request, "_rbapi_cache_key", None)
     if key is None or response.status_code != 200 or len(response.content) > MAX_BODY_BYTES:
         return
-    extra = [(h, response[h]) for h in ("Item-Content-Type",) if response.has_header(h)]
+    kept = ("Item-Content-Type", "Last-Modified")
+    extra = [(h, response[h]) for h in kept if response.has_header(h)]
     entry = (response["Content-Type"], extra, response["ETag"], bytes(response.content),
              response.get("Vary", ""))  # fmt: skip
     _cache_call("set", key, entry, TTL_SECONDS)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.http import http_date
 
 from diffs.models import DiffSet, FileDiff
 from diffs.parser import parse_diff
@@ -218,7 +219,19 @@ def test_diff_item_json_and_patch_golden_052_055(review_request, owner_client, a
         )
     )
     diffset = DiffSet.objects.get()
-    body = assert_ok(anon_client.get(f"{url}diffs/1/"), mimetype="diff")
+    json_answer = anon_client.get(f"{url}diffs/1/")
+    body = assert_ok(json_answer, mimetype="diff")
+    # The JSON item carries the diff's time as Last-Modified too (golden-files 052), and so
+    # does the same answer served again by the response cache.
+    assert json_answer["Last-Modified"] == http_date(diffset.timestamp.timestamp())
+    cached = anon_client.get(f"{url}diffs/1/")
+    assert (cached.content, cached["Last-Modified"]) == (
+        json_answer.content,
+        json_answer["Last-Modified"],
+    )
+    file_answer = anon_client.get(f"{url}diffs/1/files/{diffset.files.first().pk}/")
+    assert file_answer["Last-Modified"] == json_answer["Last-Modified"]
+    assert not anon_client.get(f"{url}diffs/1/files/").has_header("Last-Modified")
     assert body["diff"]["links"]["files"] == {
         "href": f"{BASE}{url}diffs/1/files/",
         "method": "GET",
@@ -234,7 +247,8 @@ def test_diff_item_json_and_patch_golden_052_055(review_request, owner_client, a
     assert len(etag) == 64
     again = anon_client.get(f"{url}diffs/1/", HTTP_ACCEPT="text/x-patch", HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again.content == b""
-    assert not again.has_header("Content-Type")
+    # A 304 names neither the type nor the time (golden-files 054).
+    assert not again.has_header("Content-Type") and not again.has_header("Last-Modified")
     # An If-Modified-Since not older than the diff is a 304 too; an older one is not.
     since = response["Last-Modified"]
     headers = {"HTTP_ACCEPT": "text/x-patch", "HTTP_IF_MODIFIED_SINCE": since}
