@@ -206,15 +206,11 @@ def test_history_flow_golden(owner_client, anon_client, owner, repository, devs)
     want = golden(95).body(ids)
     for name in ("id", "last_updated"):
         want["draft"][name] = body["draft"][name]
-    # The consumed draft as the drafts resource answers a publish (not this area's work):
-    # Review Board empties its extra_data and groups and titles the review request as
-    # published; rbapi's answer differs there (reported to the lead).
-    for name in ("extra_data", "target_groups"):
-        want["draft"][name] = body["draft"][name]
-    want["draft"]["links"]["review_request"]["title"] = body["draft"]["links"]["review_request"][
-        "title"
-    ]
+    # The consumed draft as Review Board answers a publish: the draft made at creation had an
+    # empty extra_data (the creation's went to the review request only).
     assert body == want
+    review_request.refresh_from_db()
+    assert review_request.extra_data["local_branch"] == "main"
     diffset.refresh_from_db()
     assert diffset.public
 
