@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Fidelity loop: serve rbapi on a throw-away SQLite database, load the reference data set with
 # the shared seed.py, replay the 54 capture.py cases and compare them with the golden
-# transcripts of Review Board 8.1 (compare.py prints "N/54 differ").
+# transcripts of Review Board 8.1 (compare.py prints "N/54 differ"); then build the
+# code-and-files data set on top (golden_files_capture.py: a second commit, a second
+# repository, RR #5-#7 and the writes between the recorded cases), replay the 176
+# golden-files transcripts and compare them (golden_files_compare.py --deliberate).
 #
 # Usage: scripts/fidelity.sh [OUT_DIR]
 #   OUT_DIR          where capture.py writes NNN-*.txt + all.json
@@ -20,8 +23,9 @@
 #
 # seed.py stops with "seed step failed" at the first resource rbapi does not serve yet; this is
 # tolerated and the loop goes on. compare.py prints every difference ("N/54 differ");
-# fidelity_compare.py then sets aside the deliberate ones README.md lists, and its verdict is
-# the exit status (0 = no difference beyond those).
+# fidelity_compare.py then sets aside the deliberate ones README.md lists, as
+# golden_files_compare.py --deliberate does for the 176; their verdicts make the exit status
+# (0 = no difference beyond those in either set).
 set -uo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "$0")" && pwd)"
@@ -34,6 +38,7 @@ fi
 SHARED="$(cd "$SHARED" && pwd)"
 TOOLS="$SHARED/tools/refserver"
 GOLDEN="$SHARED/spec/golden"
+GOLDEN_FILES="$SHARED/spec/golden-files"
 PORT="${PORT:-9000}"
 BASE_URL="http://127.0.0.1:$PORT"
 PY3="${PYTHON3:-python3}"
@@ -137,4 +142,17 @@ echo "== compare $GOLDEN $OUT_DIR (raw: every difference)"
 echo "== compare, setting aside README's deliberate differences"
 "$PY3" "$SCRIPT_DIR/fidelity_compare.py" "$GOLDEN" "$OUT_DIR" -v
 status=$?
+
+# The code-and-files transcripts: their data set (a second commit, a second repository,
+# RR #5-#7 and the writes between the recorded cases) is built by golden_files_capture.py
+# on top of the seeded one, so this comes after the read-only capture above.
+echo "== golden-files: capture -> $OUT_DIR/files"
+"$PY3" "$SCRIPT_DIR/golden_files_capture.py" --golden "$GOLDEN_FILES" "$WORK/golden-files" \
+  || { echo "fidelity: reading the golden-files transcripts failed" >&2; exit 2; }
+"$PY3" "$SCRIPT_DIR/golden_files_capture.py" "$BASE_URL" "$WORK" "$OUT_DIR/files" \
+  || { echo "fidelity: golden-files capture failed" >&2; exit 2; }
+echo "== golden-files: compare, setting aside README's deliberate differences"
+"$PY3" "$SCRIPT_DIR/golden_files_compare.py" "$WORK/golden-files" "$OUT_DIR/files" --deliberate -v
+files_status=$?
+[ "$status" = 0 ] && status=$files_status
 exit "$status"
