@@ -166,10 +166,10 @@ class WebAPIResource(TokenAccessMixin, SerializationMixin, LinksMixin, APIView):
 
     def announced_methods(self, refused: str) -> list[str]:
         """The ``Allow`` of a 405, as Review Board 8.1 announces it: every method of the
-        resource, list and item together, in the order GET, POST, PUT, DELETE, less the refused
-        one where the resource takes it on its other side (a POST to an item, a PUT to a list):
-        DELETE on a diff is ``GET, POST, PUT``; GET on archived-review-requests ``POST, DELETE``.
-        """
+        resource, list and item together, in its declared order (``methods_order``), less the
+        refused one where the resource takes it on its other side (a POST to an item, a PUT to
+        a list): DELETE on a diff is ``GET, POST, PUT``; GET on archived-review-requests
+        ``POST, DELETE``; PUT on the review request list ``GET, POST, DELETE``."""
         methods = set(self.list_methods) | set(self.item_methods)
         return [m for m in self.methods_order if m in methods and m != refused]
 
