@@ -311,15 +311,22 @@ class ReviewRequestResource(WebAPIResource):
             raise self.no_access_error(request)
         if status is not None and not obj.is_status_mutable_by(user):
             raise self.no_access_error(request)
+        description = data.get("close_description", data.get("description", ""))
+        rich_text = data.get("text_type") == "markdown"
         obj = review_request_update(
             review_request=obj,
             user=user,
             status=None if status is None else STATUS_CODES[status],
-            close_description=data.get("close_description", data.get("description", "")),
-            close_rich_text=data.get("text_type") == "markdown",
+            close_description=description,
+            close_rich_text=rich_text,
             extra_data_fields=data["extra_data_fields"],
         )
         obj._rbapi_closed_now = status in ("submitted", "discarded")
+        if obj._rbapi_closed_now:
+            # The answer shows the close this request made, as Review Board's does: closing
+            # again after a publish edits that publish's description, so a later GET still
+            # shows the earlier close (replay, seed 3).
+            obj.close_change = ChangeDescription(text=description, rich_text=rich_text)
         return self.item_response(request, obj, url_kwargs)
 
     def delete_object(self, request: Request, obj: ReviewRequest) -> None:

@@ -246,14 +246,16 @@ def review_request_close(
 def _close(
     locked: ReviewRequest, user: AbstractBaseUser, status: str, description: str, rich_text: bool
 ) -> ReviewRequest:
-    """Close as submitted or discarded with a public change description; closing again with
-    the same status edits that description. Discarding frees the commit ID."""
+    """Close as submitted or discarded with a public change description. Closing again with
+    the same status records no second change: it edits the latest public change description,
+    as Review Board does (usually the closing one; after a publish of the closed request's
+    draft, that publish's). Discarding frees the commit ID."""
     if status not in (ReviewRequest.SUBMITTED, ReviewRequest.DISCARDED):
         raise CloseError(f"Invalid status {status!r}.")
     now = timezone.now()
     if locked.status == status:
         latest = locked.changedescs.filter(public=True).first()
-        if latest is not None and "status" in latest.fields_changed:
+        if latest is not None:
             latest.text, latest.rich_text, latest.timestamp = description, rich_text, now
             latest.save(update_fields=["text", "rich_text", "timestamp"])
             return locked

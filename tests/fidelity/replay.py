@@ -1461,11 +1461,13 @@ def run_seed(
         tally.steps += 1
         real = [d for d in diffs if not d[0].startswith("unserved ")]
         follows = bool(real) and knock_on(step, tainted, ref, ours, a, b)
+        # A write both servers refused the caller (401/403/404) changed nothing on either.
+        refused_both = a.status in (401, 403, 404) and b.status in (401, 403, 404)
         if step.creates and one_side:
             tainted.add(logical)  # it exists on one server only
         elif diverged := failed_publish(step, a):
             tainted.add(diverged)
-        elif real and step.method != "GET" and (target := acted_on(step)):
+        elif real and step.method != "GET" and not refused_both and (target := acted_on(step)):
             tainted.add(target)  # its state differs from here on
         categories = []
         seen: set[str] = set()

@@ -1013,6 +1013,40 @@ class TestUpdate:
         assert item["close_description_text_type"] == "plain"
         assert published.changedescs.get().text == "Landed on main."
 
+    def test_closing_again_after_a_publish_edits_that_publish(self, published, owner_client):
+        """As Review Board 8.1 (found by the replay): no second closing record; the latest
+        public change description (here the publish's) takes the text, the answer shows the
+        close just made, and a later GET still shows the first close."""
+        assert_ok(put(owner_client, published, status="submitted", close_description="Landed."))
+        draft_url = f"{href(published)}draft/"
+        assert_ok(owner_client.put(draft_url, "summary=Renamed", content_type=FORM))
+        assert_ok(owner_client.put(draft_url, "public=1", content_type=FORM))
+        item = assert_ok(
+            put(
+                owner_client,
+                published,
+                status="submitted",
+                close_description="Again.",
+                close_description_text_type="markdown",
+            )
+        )["review_request"]
+        assert (item["close_description"], item["close_description_text_type"]) == (
+            "Again.",
+            "markdown",
+        )
+        again = assert_ok(owner_client.get(href(published)))["review_request"]
+        assert (again["close_description"], again["close_description_text_type"]) == (
+            "",
+            "plain",
+        )
+        closing, publish = published.changedescs.order_by("pk")
+        assert (closing.text, list(closing.fields_changed)) == ("Landed.", ["status"])
+        assert (publish.text, publish.rich_text, list(publish.fields_changed)) == (
+            "Again.",
+            True,
+            ["summary"],
+        )
+
     def test_legacy_description_and_text_type(self, published, owner_client):
         item = assert_ok(
             put(
