@@ -51,7 +51,7 @@ KNOWN: tuple[Known, ...] = (
     Known(r"· outcome 400/105 vs 40[34]/10[01]", "", ORDER),
     Known(
         r"^GET /api/review-requests/\{id\}/.*/(files|diff-comments|file-attachment-comments)/ "
-        r"· outcome 200/- vs 40[134]/10[013]",
+        r"· outcome (200|304)/- vs 40[134]/10[013]",
         "",
         "a list under a diff revision, file diff or attachment the caller cannot see is refused",
     ),

@@ -202,6 +202,9 @@ def test_deliberate_classes_name_their_reason():
         "GET /api/review-requests/{id}/diff-context/ · value .diff_context.revision.is_draft_diff"
     )
     assert deliberate.explain(flag, "x", "y") is not None
+    # The original's empty list under a missing revision, revalidated: 304 where rbapi says 100.
+    files = "GET /api/review-requests/{id}/diffs/{id}/files/ · outcome 304/- vs 404/100"
+    assert deliberate.explain(files, "x", "y") is not None
     count = "GET /api/review-requests/{id}/diff-context/ · value .diff_context.num_diffs"
     assert deliberate.explain(count, "x", "y") is None
     # An access refusal is deliberate only where the original also hides the object.
