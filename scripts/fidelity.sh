@@ -77,6 +77,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 export DATABASE_URL="sqlite:///$WORK/fidelity.sqlite3"
+# Uploads (the golden-files cases post attachments and screenshots) go with the database.
+export RBAPI_DATA_DIR="$WORK"
+export RBAPI_MEDIA_ROOT="$WORK/media"
 export RBAPI_SITE_URL="${RBAPI_FIDELITY_SITE_URL-}"
 export RBAPI_ADMINS="admin:admin@example.com"
 export RBAPI_DEMO_USERNAME="${RBAPI_DEMO_USERNAME:-admin}"

@@ -35,7 +35,8 @@ def _free_port() -> int:
 
 def test_both_transcript_sets_match_but_for_documented_differences(tmp_path):
     env = {**os.environ, "PORT": str(_free_port()), "RBAPI_SHARED": str(SHARED)}
-    env.pop("DATABASE_URL", None)
+    for name in ("DATABASE_URL", "RBAPI_DATA_DIR", "RBAPI_MEDIA_ROOT"):
+        env.pop(name, None)
     done = subprocess.run(
         [str(ROOT / "scripts" / "fidelity.sh"), str(tmp_path / "out")],
         cwd=ROOT,
@@ -52,3 +53,5 @@ def test_both_transcript_sets_match_but_for_documented_differences(tmp_path):
     # commit's upload (case 038) was accepted.
     assert len(list((tmp_path / "out" / "files").glob("[0-9][0-9][0-9]-*.txt"))) == 176
     assert "HTTP/1.1 201" in next((tmp_path / "out" / "files").glob("038-*.txt")).read_text()
+    # The uploads went to the loop's own directory, not into the checkout.
+    assert not (ROOT / "media").exists()
