@@ -33,7 +33,12 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _checkout_uploads() -> set[Path]:
+    return set((ROOT / "media").rglob("*")) if (ROOT / "media").is_dir() else set()
+
+
 def test_both_transcript_sets_match_but_for_documented_differences(tmp_path):
+    uploads_before = _checkout_uploads()
     env = {**os.environ, "PORT": str(_free_port()), "RBAPI_SHARED": str(SHARED)}
     for name in ("DATABASE_URL", "RBAPI_DATA_DIR", "RBAPI_MEDIA_ROOT"):
         env.pop(name, None)
@@ -54,4 +59,4 @@ def test_both_transcript_sets_match_but_for_documented_differences(tmp_path):
     assert len(list((tmp_path / "out" / "files").glob("[0-9][0-9][0-9]-*.txt"))) == 176
     assert "HTTP/1.1 201" in next((tmp_path / "out" / "files").glob("038-*.txt")).read_text()
     # The uploads went to the loop's own directory, not into the checkout.
-    assert not (ROOT / "media").exists()
+    assert _checkout_uploads() == uploads_before
