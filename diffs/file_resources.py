@@ -227,7 +227,7 @@ class DiffDataMixin:
         except FileContentError:
             raise WebAPIException(errors.FILE_RETRIEVAL_ERROR) from None
         response = Response({"diff_data": data})
-        response["Last-Modified"] = http_date(filediff.diffset.timestamp.timestamp())
+        response["Last-Modified"] = http_date(self.get_last_modified(filediff).timestamp())
         return response
 
 
